@@ -1,0 +1,63 @@
+import { ExitError, UsageError } from './errors';
+import { Io, processIo } from './io';
+
+export type CommandRun = (argv: string[], io: Io) => Promise<number>;
+
+interface CommandEntry {
+  summary: string;
+  load: () => Promise<CommandRun>;
+}
+
+/** One command table; each command lives in its own module, loaded only when called. */
+const COMMANDS: Record<string, CommandEntry> = {
+  validate: {
+    summary: 'check connection files offline (schema and semantic rules)',
+    load: async () => (await import('./validate')).run,
+  },
+};
+
+export const VERSION = '0.1.0';
+
+function usage(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((name) => name.length));
+  const lines = Object.entries(COMMANDS).map(([name, entry]) => `  ${name.padEnd(width)}  ${entry.summary}`);
+  return [
+    'Usage: exalate-iac <command> [options]',
+    '',
+    'Exalate connections as code.',
+    '',
+    'Commands:',
+    ...lines,
+    '',
+    'Run `exalate-iac <command> --help` for a command’s options.',
+    '',
+  ].join('\n');
+}
+
+export async function main(argv: string[], io: Io = processIo()): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
+    io.out(usage());
+    return name === undefined ? 1 : 0;
+  }
+  if (name === '--version' || name === '-V') {
+    io.out(`${VERSION}\n`);
+    return 0;
+  }
+  const entry = Object.prototype.hasOwnProperty.call(COMMANDS, name) ? COMMANDS[name] : undefined;
+  if (!entry) {
+    io.err(`exalate-iac: unknown command '${name}'. Commands: ${Object.keys(COMMANDS).join(', ')}\n`);
+    return 1;
+  }
+  try {
+    const run = await entry.load();
+    return await run(rest, io);
+  } catch (error) {
+    if (error instanceof ExitError) return error.exitCode;
+    if (error instanceof UsageError) {
+      io.err(`exalate-iac ${name}: ${error.message}\n`);
+      return 1;
+    }
+    throw error;
+  }
+}
