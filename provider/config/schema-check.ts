@@ -1,0 +1,198 @@
+import Ajv, { ErrorObject, ValidateFunction } from 'ajv';
+import schema from '../../schemas/exalate-connections.schema.json';
+import { fromPointer } from './findings';
+
+export interface SchemaProblem {
+  path: string[];
+  /** Point at the key rather than the value (unknown properties). */
+  atKey: boolean;
+  message: string;
+}
+
+let compiled: ValidateFunction | undefined;
+
+function validator(): ValidateFunction {
+  if (!compiled) {
+    const ajv = new Ajv({ allErrors: true, strict: true, allowUnionTypes: true, verbose: true });
+    compiled = ajv.compile(schema);
+  }
+  return compiled;
+}
+
+/** Schema problems in `value`, each with a message a person can act on. */
+export function checkSchema(value: unknown): SchemaProblem[] {
+  const validate = validator();
+  if (validate(value)) return [];
+  const problems: SchemaProblem[] = [];
+  const seen = new Set<string>();
+  for (const error of validate.errors ?? []) {
+    const problem = translate(error, value);
+    if (!problem) continue;
+    const key = `${problem.path.join('/')}|${problem.message}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    problems.push(problem);
+  }
+  return problems;
+}
+
+function describe(value: unknown): string {
+  if (value === null) return 'null';
+  if (Array.isArray(value)) return 'a list';
+  if (typeof value === 'object') return 'a mapping';
+  return `a ${typeof value}`;
+}
+
+function valueAt(root: unknown, path: string[]): unknown {
+  let v: unknown = root;
+  for (const p of path) {
+    if (v !== null && typeof v === 'object') v = (v as Record<string, unknown>)[p];
+    else return undefined;
+  }
+  return v;
+}
+
+const TYPE_NAMES: Record<string, string> = {
+  string: 'a string',
+  boolean: 'true or false',
+  object: 'a mapping',
+  array: 'a list',
+  integer: 'a whole number',
+  number: 'a number',
+};
+
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Infinity;
+  for (const c of candidates) {
+    const d = distance(word.toLowerCase(), c.toLowerCase());
+    if (d < bestDistance) {
+      bestDistance = d;
+      best = c;
+    }
+  }
+  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number;
+      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      prev = tmp;
+    }
+  }
+  return row[b.length] as number;
+}
+
+/** `connections[1].triggers[0]` for ['connections', '1', 'triggers', '0']. */
+export function displayPath(path: ReadonlyArray<string>): string {
+  let out = '';
+  for (const p of path) out += /^\d+$/.test(p) ? `[${p}]` : out === '' ? p : `.${p}`;
+  return out;
+}
+
+/** The name to call a value by in a message: its key, or its whole path when it is a list item. */
+function last(path: string[]): string {
+  const tail = path[path.length - 1] ?? '';
+  return /^\d+$/.test(tail) ? displayPath(path) : tail;
+}
+
+function translate(error: ErrorObject, root: unknown): SchemaProblem | undefined {
+  const path = fromPointer(error.instancePath);
+  const field = last(path);
+  const params = error.params as Record<string, unknown>;
+  switch (error.keyword) {
+    case 'additionalProperties': {
+      const name = String(params.additionalProperty);
+      const parent = error.parentSchema as { properties?: Record<string, unknown> } | undefined;
+      const allowed = Object.keys(parent?.properties ?? {});
+      const hint = closest(name, allowed);
+      return {
+        path: [...path, name],
+        atKey: true,
+        message: `unknown property '${name}'${hint ? ` (did you mean '${hint}'?)` : ''}; allowed: ${allowed.join(', ')}`,
+      };
+    }
+    case 'required': {
+      const name = String(params.missingProperty);
+      const where = path.length === 0 ? 'the file' : displayPath(path);
+      return { path, atKey: false, message: `missing required property '${name}' in ${where}` };
+    }
+    case 'type': {
+      if (path.length === 0) {
+        return {
+          path,
+          atKey: false,
+          message: `the top level must be a mapping with \`version\`, \`nodes\` and \`connections\`, found ${describe(root)}`,
+        };
+      }
+      const want = TYPE_NAMES[String(params.type)] ?? String(params.type);
+      return { path, atKey: false, message: `'${field}' must be ${want}, found ${describe(valueAt(root, path))}` };
+    }
+    case 'const':
+      if (path.length === 1 && field === 'version') {
+        const v = valueAt(root, path);
+        return {
+          path,
+          atKey: false,
+          message: `unsupported version ${JSON.stringify(v)}: this tool reads version 1`,
+        };
+      }
+      return { path, atKey: false, message: `'${field}' must be ${JSON.stringify(params.allowedValue)}` };
+    case 'enum': {
+      const allowed = (params.allowedValues as unknown[]).map(String);
+      const got = valueAt(root, path);
+      const hint = typeof got === 'string' ? closest(got, allowed) : undefined;
+      return {
+        path,
+        atKey: false,
+        message: `'${field}' must be one of ${allowed.join(', ')}; found ${JSON.stringify(got)}${hint ? ` (did you mean '${hint}'?)` : ''}`,
+      };
+    }
+    case 'pattern': {
+      if (error.propertyName !== undefined) {
+        return {
+          path: [...path, error.propertyName],
+          atKey: true,
+          message: `node name '${error.propertyName}' must start with a lower-case letter or digit and contain only lower-case letters, digits, '-' and '_' (at most 63)`,
+        };
+      }
+      if (field === 'token' && path[0] === 'nodes') {
+        // Never echo the value: it may be a real secret.
+        return {
+          path,
+          atKey: false,
+          message: "a literal token is not allowed: reference an environment variable, e.g. token: ${ACME_TOKEN}",
+        };
+      }
+      if (field === 'owner') {
+        return {
+          path,
+          atKey: false,
+          message: "'owner' must be lower-case letters, digits, '.', '-' or '_' (at most 63)",
+        };
+      }
+      return { path, atKey: false, message: `'${field}' must not start or end with white space` };
+    }
+    case 'propertyNames':
+      return undefined; // reported by the nested 'pattern' error with the property name
+    case 'minLength':
+      return { path, atKey: false, message: `'${field}' must not be empty` };
+    case 'maxLength':
+      return { path, atKey: false, message: `'${field}' must be at most ${String(params.limit)} characters` };
+    case 'minProperties':
+      if (path.length === 1 && field === 'nodes') return { path, atKey: false, message: 'declare at least one node under `nodes`' };
+      if (field === 'remote') return { path, atKey: false, message: "'remote' needs 'url' or 'node'" };
+      if (field === 'rules') return { path, atKey: false, message: "'rules' needs 'outgoing' or 'incoming'" };
+      return { path, atKey: false, message: `'${field}' must not be empty` };
+    case 'maxProperties':
+      if (field === 'remote') return { path, atKey: false, message: "'remote' takes either 'url' or 'node', not both" };
+      return { path, atKey: false, message: `'${field}' has too many properties` };
+    default:
+      return { path, atKey: false, message: `'${field || 'file'}' ${error.message ?? 'is invalid'}` };
+  }
+}
