@@ -26,6 +26,10 @@ module.exports = { generate, TARGET };
 if (require.main === module) {
   generate().then(
     (text) => {
+      if (process.argv.includes('--stdout')) {
+        process.stdout.write(text);
+        return;
+      }
       fs.writeFileSync(TARGET, text);
       console.log(`wrote ${path.relative(root, TARGET)}`);
     },

@@ -119,7 +119,8 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
 
   const connections = Array.isArray(root.connections) ? root.connections : [];
   const firstByKey = new Map<string, number>();
-  const ruleChecks: Promise<void>[] = [];
+  const ruleChecks: Promise<Problem | undefined>[] = [];
+  const ruleCache = new Map<string, Promise<string | undefined>>();
   connections.forEach((c: unknown, index: number) => {
     if (!isRecord(c)) return;
     const at = (...rest: (string | number)[]) => ['connections', String(index), ...rest.map(String)];
@@ -200,7 +201,7 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
     if (rules) {
       for (const direction of ['outgoing', 'incoming'] as const) {
         const file = str(rules[direction]);
-        if (file !== undefined) ruleChecks.push(checkRuleFile(file, dir, at('rules', direction), problems, ruleTexts));
+        if (file !== undefined) ruleChecks.push(checkRuleFile(file, dir, at('rules', direction), ruleCache, ruleTexts));
       }
     }
 
@@ -221,7 +222,7 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
       });
     }
   });
-  await Promise.all(ruleChecks);
+  for (const problem of await Promise.all(ruleChecks)) if (problem) problems.push(problem);
   return problems;
 }
 
@@ -255,51 +256,55 @@ function checkUrl(url: string, at: string[], problems: Problem[]): void {
   }
 }
 
+/**
+ * Check one rule file reference; the file system is asked once per distinct path however many
+ * connections share it.
+ */
 async function checkRuleFile(
   file: string,
   dir: string,
   at: string[],
-  problems: Problem[],
+  cache: Map<string, Promise<string | undefined>>,
   ruleTexts: Map<string, string>,
-): Promise<void> {
+): Promise<Problem | undefined> {
+  let pending = cache.get(file);
+  if (!pending) {
+    pending = readRuleFile(file, dir, ruleTexts);
+    cache.set(file, pending);
+  }
+  const message = await pending;
+  return message ? { path: at, atKey: false, message } : undefined;
+}
+
+/** Reads a rule file into `ruleTexts`; returns why it cannot be used, if it cannot. */
+async function readRuleFile(file: string, dir: string, ruleTexts: Map<string, string>): Promise<string | undefined> {
   if (path.isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file)) {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' must be a path relative to the config's folder` });
-    return;
+    return `rule file '${file}' must be a path relative to the config's folder`;
+  }
+  if (file.split(/[\\/]/).includes('..')) {
+    return `rule file '${file}' must stay inside the config's folder ('..' is not allowed)`;
   }
   const normal = path.normalize(file);
-  if (normal === '..' || normal.startsWith(`..${path.sep}`) || file.split(/[\\/]/).includes('..')) {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' must stay inside the config's folder ('..' is not allowed)` });
-    return;
-  }
   const full = path.join(dir, normal);
   let real: string;
   try {
     real = await fs.realpath(full);
   } catch {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' not found` });
-    return;
+    return `rule file '${file}' not found`;
   }
   const realDir = await fs.realpath(dir);
   if (real !== realDir && !real.startsWith(realDir + path.sep)) {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' resolves (through a link) outside the config's folder` });
-    return;
+    return `rule file '${file}' resolves (through a link) outside the config's folder`;
   }
   const stat = await fs.stat(real);
-  if (!stat.isFile()) {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' is not a regular file` });
-    return;
-  }
+  if (!stat.isFile()) return `rule file '${file}' is not a regular file`;
   if (stat.size > MAX_RULE_FILE_BYTES) {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' is ${stat.size} bytes; the limit is ${MAX_RULE_FILE_BYTES}` });
-    return;
+    return `rule file '${file}' is ${stat.size} bytes; the limit is ${MAX_RULE_FILE_BYTES}`;
   }
-  if (ruleTexts.has(normal)) return;
   const bytes = await fs.readFile(real);
-  if (firstInvalidUtf8(bytes) >= 0) {
-    problems.push({ path: at, atKey: false, message: `rule file '${file}' is not valid UTF-8` });
-    return;
-  }
+  if (firstInvalidUtf8(bytes) >= 0) return `rule file '${file}' is not valid UTF-8`;
   ruleTexts.set(normal, bytes.toString('utf8'));
+  return undefined;
 }
 
 function buildState(
