@@ -29,7 +29,12 @@ export async function measure(name: string, runs: number, fn: () => Promise<void
 
 export function table(results: BenchResult[]): string {
   const rows = results.map(
-    (r) => `| ${r.name} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.runs} |`,
+    (r) =>
+      `| ${r.name} | ${r.medianMs.toFixed(1)} | ${r.minMs.toFixed(1)} | ${r.maxMs.toFixed(1)} | ${r.runs} |`,
   );
-  return ['| benchmark | median ms | min ms | max ms | runs |', '| --- | ---: | ---: | ---: | ---: |', ...rows].join('\n');
+  return [
+    '| benchmark | median ms | min ms | max ms | runs |',
+    '| --- | ---: | ---: | ---: | ---: |',
+    ...rows,
+  ].join('\n');
 }

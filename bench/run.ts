@@ -7,7 +7,9 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const results: BenchResult[] = [];
   if (!only || only === 'validate') results.push(...(await benchValidate()));
-  process.stdout.write(`Node ${process.version}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}\n\n`);
+  process.stdout.write(
+    `Node ${process.version}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}\n\n`,
+  );
   process.stdout.write(`${table(results)}\n`);
 }
 

@@ -11,7 +11,12 @@ const PLATFORMS = ['freshservice', 'jira-cloud', 'servicenow', 'zendesk'] as con
 export function generateConfig(count: number): string {
   const lines = ['version: 1', 'nodes:'];
   PLATFORMS.forEach((platform, i) => {
-    lines.push(`  node-${i}:`, `    url: \${NODE_${i}_URL}`, `    platform: ${platform}`, `    token: \${NODE_${i}_TOKEN}`);
+    lines.push(
+      `  node-${i}:`,
+      `    url: \${NODE_${i}_URL}`,
+      `    platform: ${platform}`,
+      `    token: \${NODE_${i}_TOKEN}`,
+    );
   });
   lines.push('connections:');
   for (let i = 0; i < count; i++) {
@@ -53,10 +58,15 @@ export async function benchValidate(count = 10_000, runs = 5): Promise<BenchResu
       }),
     );
     results.push(
-      await measure(`validate: loadConfig (parse + schema + semantic rules + positions), ${label}`, runs, async () => {
-        const r = await loadConfig(file);
-        if (!r.state || r.state.connections.length !== count) throw new Error('benchmark file did not validate');
-      }),
+      await measure(
+        `validate: loadConfig (parse + schema + semantic rules + positions), ${label}`,
+        runs,
+        async () => {
+          const r = await loadConfig(file);
+          if (!r.state || r.state.connections.length !== count)
+            throw new Error('benchmark file did not validate');
+        },
+      ),
     );
     return results;
   } finally {

@@ -13,7 +13,10 @@ export function tempDir(prefix = 'exalate-iac-'): { dir: string; cleanup: () => 
 }
 
 /** An Io that records what a command prints. */
-export function captureIo(cwd: string, env: NodeJS.ProcessEnv = {}): Io & { stdout: () => string; stderr: () => string } {
+export function captureIo(
+  cwd: string,
+  env: NodeJS.ProcessEnv = {},
+): Io & { stdout: () => string; stderr: () => string } {
   let out = '';
   let err = '';
   return {

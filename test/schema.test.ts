@@ -6,7 +6,6 @@ import { getLanguageService } from 'yaml-language-server/lib/umd/languageservice
 import { TextDocument } from 'vscode-languageserver-textdocument';
 import { ROOT } from './helpers';
 
-
 const SCHEMA_FILE = path.join(ROOT, 'schemas', 'exalate-connections.schema.json');
 const EXAMPLE = path.join(ROOT, 'examples', 'connections.exalate.yaml');
 
@@ -15,9 +14,13 @@ describe('the connections JSON Schema', () => {
 
   test('the TypeScript types on disk are generated from it (run `npm run schema` when this fails)', () => {
     // The generator loads prettier through dynamic import, which jest's VM cannot: run it as a process.
-    const generated = execFileSync(process.execPath, [path.join(ROOT, 'scripts', 'generate-types.js'), '--stdout'], {
-      encoding: 'utf8',
-    });
+    const generated = execFileSync(
+      process.execPath,
+      [path.join(ROOT, 'scripts', 'generate-types.js'), '--stdout'],
+      {
+        encoding: 'utf8',
+      },
+    );
     expect(generated.length).toBeGreaterThan(1000);
     expect(readFileSync(path.join(ROOT, 'provider', 'config', 'types.generated.ts'), 'utf8')).toBe(generated);
   });
@@ -29,7 +32,13 @@ describe('the connections JSON Schema', () => {
       const props = (node.properties ?? {}) as Record<string, Record<string, unknown>>;
       for (const [name, prop] of Object.entries(props)) {
         if (typeof prop.description !== 'string') missing.push(`${where}.${name}: description`);
-        if (!('examples' in prop) && !('default' in prop) && !('$ref' in prop) && prop.type !== 'object' && prop.type !== 'array') {
+        if (
+          !('examples' in prop) &&
+          !('default' in prop) &&
+          !('$ref' in prop) &&
+          prop.type !== 'object' &&
+          prop.type !== 'array'
+        ) {
           missing.push(`${where}.${name}: examples`);
         }
         walk(prop, `${where}.${name}`);
@@ -48,7 +57,9 @@ describe('the connections JSON Schema', () => {
 describe('a JSON-Schema-aware YAML editor (yaml-language-server) uses the published schema', () => {
   const service = getLanguageService({
     schemaRequestService: async (uri: string) => readFileSync(fileURLToPath(uri), 'utf8'),
-    workspaceContext: { resolveRelativePath: (relative: string, resource: string) => new URL(relative, resource).toString() },
+    workspaceContext: {
+      resolveRelativePath: (relative: string, resource: string) => new URL(relative, resource).toString(),
+    },
   });
   service.configure({ validate: true, completion: true, hover: true });
   const uri = pathToFileURL(EXAMPLE).toString();
@@ -59,15 +70,21 @@ describe('a JSON-Schema-aware YAML editor (yaml-language-server) uses the publis
 
   test('the example file, found through its modeline, has no diagnostics', async () => {
     const text = readFileSync(EXAMPLE, 'utf8');
-    expect(text.split('\n')[0]).toBe('# yaml-language-server: $schema=../schemas/exalate-connections.schema.json');
+    expect(text.split('\n')[0]).toBe(
+      '# yaml-language-server: $schema=../schemas/exalate-connections.schema.json',
+    );
     expect(await service.doValidation(open(text), false)).toEqual([]);
   });
 
   test('diagnostics flag an unknown property and a wrong enum value', async () => {
-    const text = readFileSync(EXAMPLE, 'utf8').replace('mode: script', 'mode: scripted').replace('protect: true', 'protekt: true');
+    const text = readFileSync(EXAMPLE, 'utf8')
+      .replace('mode: script', 'mode: scripted')
+      .replace('protect: true', 'protekt: true');
     const diagnostics = await service.doValidation(open(text), false);
     const messages = diagnostics.map((d) => d.message).join('\n');
-    expect(messages).toMatch(/Value is not accepted\. Valid values: "basic", "visual", "script", "ai-assist"/);
+    expect(messages).toMatch(
+      /Value is not accepted\. Valid values: "basic", "visual", "script", "ai-assist"/,
+    );
     expect(messages).toMatch(/Property protekt is not allowed/);
   });
 
@@ -76,13 +93,16 @@ describe('a JSON-Schema-aware YAML editor (yaml-language-server) uses the publis
       '# yaml-language-server: $schema=../schemas/exalate-connections.schema.json\nversion: 1\nconnections:\n  - name: x\n    \n';
     const list = await service.doComplete(open(text), { line: 4, character: 4 }, false);
     const labels = list.items.map((i) => i.label);
-    expect(labels).toEqual(expect.arrayContaining(['localShortName', 'remoteShortName', 'mode', 'private', 'rules', 'triggers']));
+    expect(labels).toEqual(
+      expect.arrayContaining(['localShortName', 'remoteShortName', 'mode', 'private', 'rules', 'triggers']),
+    );
     const mode = list.items.find((i) => i.label === 'mode');
     expect(JSON.stringify(mode?.documentation)).toContain('Configuration mode');
   });
 
   test('completion of a mode value lists the four modes', async () => {
-    const text = '# yaml-language-server: $schema=../schemas/exalate-connections.schema.json\nversion: 1\nconnections:\n  - mode: \n';
+    const text =
+      '# yaml-language-server: $schema=../schemas/exalate-connections.schema.json\nversion: 1\nconnections:\n  - mode: \n';
     const list = await service.doComplete(open(text), { line: 3, character: 10 }, false);
     expect(list.items.map((i) => i.label).sort()).toEqual(['ai-assist', 'basic', 'script', 'visual']);
   });

@@ -85,12 +85,19 @@ describe('exalate-iac validate (the real CLI)', () => {
     expect(r.code).toBe(1);
     const report = JSON.parse(r.stdout);
     expect(report).toMatchObject({ format_version: '1', valid: false, errors: 2 });
-    expect(report.findings.map((f: { line: number; col: number; pointer: string }) => [f.line, f.col, f.pointer])).toEqual([
+    expect(
+      report.findings.map((f: { line: number; col: number; pointer: string }) => [f.line, f.col, f.pointer]),
+    ).toEqual([
       [6, 12, '/nodes/fs/token'],
       [12, 11, '/connections/0/mode'],
     ]);
     const good = JSON.parse(cli(['validate', '--format=json', 'good/connections.exalate.yaml'], dir).stdout);
-    expect(good).toMatchObject({ valid: true, errors: 0, findings: [], files: [{ nodes: 2, connections: 3, valid: true }] });
+    expect(good).toMatchObject({
+      valid: true,
+      errors: 0,
+      findings: [],
+      files: [{ nodes: 2, connections: 3, valid: true }],
+    });
   });
 
   test('GITHUB_ACTIONS=true adds ::error annotations', () => {
@@ -116,7 +123,9 @@ describe('exalate-iac validate (the real CLI)', () => {
   });
 
   test('the CLI answers --version and rejects unknown commands', () => {
-    expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' })).toMatch(/^\d+\.\d+\.\d+\n$/);
+    expect(execFileSync(process.execPath, [BIN, '--version'], { encoding: 'utf8' })).toMatch(
+      /^\d+\.\d+\.\d+\n$/,
+    );
     const r = cli(['frobnicate'], dir);
     expect(r.code).toBe(1);
     expect(r.stderr).toMatch(/^exalate-iac: unknown command 'frobnicate'/);

@@ -35,15 +35,39 @@ ${extra}`;
 const CASES: Case[] = [
   { name: 'empty file', text: '', expect: [[1, 1, /the file is empty/]] },
   { name: 'only comments', text: '# nothing here\n', expect: [[1, 1, /the file is empty/]] },
-  { name: 'a list at the top', text: '- a\n- b\n', expect: [[1, 1, /top level must be a mapping .* found a list/]] },
-  { name: 'a scalar at the top', text: 'hello\n', expect: [[1, 1, /top level must be a mapping .* found a string/]] },
+  {
+    name: 'a list at the top',
+    text: '- a\n- b\n',
+    expect: [[1, 1, /top level must be a mapping .* found a list/]],
+  },
+  {
+    name: 'a scalar at the top',
+    text: 'hello\n',
+    expect: [[1, 1, /top level must be a mapping .* found a string/]],
+  },
   { name: 'syntax error', text: 'version: 1\nnodes: {a: 1\n', expect: [[3, 1, /invalid YAML/]] },
-  { name: 'duplicate mapping key', text: 'version: 1\nversion: 1\nnodes: {}\nconnections: []\n', expect: [[2, 1, /duplicate key/]] },
-  { name: 'tab indentation', text: 'version: 1\nnodes:\n\tfs: {}\n', expect: [[3, 1, /tab character used for indentation/]] },
-  { name: 'two documents', text: 'version: 1\n---\nversion: 1\n', expect: [[2, 1, /more than one YAML document/]] },
+  {
+    name: 'duplicate mapping key',
+    text: 'version: 1\nversion: 1\nnodes: {}\nconnections: []\n',
+    expect: [[2, 1, /duplicate key/]],
+  },
+  {
+    name: 'tab indentation',
+    text: 'version: 1\nnodes:\n\tfs: {}\n',
+    expect: [[3, 1, /tab character used for indentation/]],
+  },
+  {
+    name: 'two documents',
+    text: 'version: 1\n---\nversion: 1\n',
+    expect: [[2, 1, /more than one YAML document/]],
+  },
   {
     name: 'invalid UTF-8',
-    text: Buffer.concat([Buffer.from('version: 1\nnodes:\n  f'), Buffer.from([0xc3, 0x28]), Buffer.from(': {}\n')]),
+    text: Buffer.concat([
+      Buffer.from('version: 1\nnodes:\n  f'),
+      Buffer.from([0xc3, 0x28]),
+      Buffer.from(': {}\n'),
+    ]),
     expect: [[3, 4, /invalid UTF-8 \(byte 0xc3\)/]],
   },
   {
@@ -57,8 +81,16 @@ const CASES: Case[] = [
       'f: &f [*e,*e,*e,*e,*e,*e,*e,*e,*e,*e]\n',
     expect: [[2, 8, /alias bomb/]],
   },
-  { name: 'unsupported version', text: `version: 2\n${GOOD_NODES}connections: []\n`, expect: [[1, 10, /unsupported version 2/]] },
-  { name: 'missing version', text: `${GOOD_NODES}connections: []\n`, expect: [[1, 1, /missing required property 'version' in the file/]] },
+  {
+    name: 'unsupported version',
+    text: `version: 2\n${GOOD_NODES}connections: []\n`,
+    expect: [[1, 10, /unsupported version 2/]],
+  },
+  {
+    name: 'missing version',
+    text: `${GOOD_NODES}connections: []\n`,
+    expect: [[1, 1, /missing required property 'version' in the file/]],
+  },
   {
     name: 'unknown top-level key with a hint',
     text: `version: 1\n${GOOD_NODES}connection: []\n`,
@@ -75,7 +107,13 @@ const CASES: Case[] = [
   {
     name: 'unknown mode with a hint',
     text: conn('    mode: scrpit\n    private: true\n'),
-    expect: [[16, 11, /'mode' must be one of basic, visual, script, ai-assist; found "scrpit" \(did you mean 'script'\?\)/]],
+    expect: [
+      [
+        16,
+        11,
+        /'mode' must be one of basic, visual, script, ai-assist; found "scrpit" \(did you mean 'script'\?\)/,
+      ],
+    ],
   },
   {
     name: 'literal token (value never echoed)',
@@ -94,7 +132,9 @@ const CASES: Case[] = [
   },
   {
     name: 'duplicate connection name on one node',
-    text: conn('    mode: script\n    private: true\n  - name: c1\n    node: fs\n    localShortName: x\n    remoteShortName: y\n    mode: ai-assist\n    private: true\n'),
+    text: conn(
+      '    mode: script\n    private: true\n  - name: c1\n    node: fs\n    localShortName: x\n    remoteShortName: y\n    mode: ai-assist\n    private: true\n',
+    ),
     expect: [[18, 11, /duplicate connection name 'c1' on node 'fs' \(first declared at connections\[0\]\)/]],
   },
   {
@@ -163,7 +203,9 @@ const CASES: Case[] = [
   },
   {
     name: 'two triggers for one entity type, and an unknown trigger key',
-    text: conn('    mode: script\n    private: true\n    triggers:\n      - {entityType: ticket, query: "a"}\n      - entityType: ticket\n        query: "b"\n        colour: red\n'),
+    text: conn(
+      '    mode: script\n    private: true\n    triggers:\n      - {entityType: ticket, query: "a"}\n      - entityType: ticket\n        query: "b"\n        colour: red\n',
+    ),
     expect: [
       [20, 21, /a second trigger for entity type 'ticket' \(first at triggers\[0\]\)/],
       [22, 9, /unknown property 'colour'; allowed: entityType, query, active, notes/],
@@ -187,7 +229,8 @@ describe('validate reports every bad-input class with its position', () => {
   test.each(CASES.map((c) => [c.name, c] as const))('%s', async (_name, c) => {
     const folder = path.join(dir, c.name.replace(/\W+/g, '-'));
     mkdirSync(folder, { recursive: true });
-    for (const [file, content] of Object.entries(c.files ?? {})) writeFileSync(path.join(folder, file), content);
+    for (const [file, content] of Object.entries(c.files ?? {}))
+      writeFileSync(path.join(folder, file), content);
     writeFileSync(path.join(folder, 'c.exalate.yaml'), c.text);
     const result = await loadConfig('c.exalate.yaml', { cwd: folder });
     const got = result.findings.map((f) => [f.line, f.col, f.message] as const);
@@ -250,7 +293,11 @@ describe('a valid file becomes the desired state', () => {
     expect(result.findings).toEqual([]);
     const state = result.state!;
     expect(state.owner).toBe('exalate-iac');
-    expect(state.nodes.get('fs')).toMatchObject({ platform: 'freshservice', tokenEnv: 'FS_TOKEN', url: 'https://fs.example.com' });
+    expect(state.nodes.get('fs')).toMatchObject({
+      platform: 'freshservice',
+      tokenEnv: 'FS_TOKEN',
+      url: 'https://fs.example.com',
+    });
     const [c1, c2, c3] = state.connections;
     expect(c1).toMatchObject({
       name: 'c1',
@@ -264,6 +311,11 @@ describe('a valid file becomes the desired state', () => {
       location: { file: 'c.exalate.yaml', line: 12, col: 5 },
     });
     expect(c2).toMatchObject({ type: 'local', private: false });
-    expect(c3).toMatchObject({ type: 'public', enabled: false, protect: true, remote: { url: 'https://x.example.com' } });
+    expect(c3).toMatchObject({
+      type: 'public',
+      enabled: false,
+      protect: true,
+      remote: { url: 'https://x.example.com' },
+    });
   });
 });

@@ -13,7 +13,12 @@ export function parseCommandArgs<O extends Options>(
   help: string,
   out: (text: string) => void,
   allowPositionals = true,
-): { values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>['values']; positionals: string[] } | undefined {
+):
+  | {
+      values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>['values'];
+      positionals: string[];
+    }
+  | undefined {
   if (argv.includes('--help') || argv.includes('-h')) {
     out(help.endsWith('\n') ? help : `${help}\n`);
     return undefined;
@@ -26,7 +31,7 @@ export function parseCommandArgs<O extends Options>(
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     if (error instanceof UsageError) throw error;
-    const message = error instanceof Error ? error.message.split('\n')[0] ?? String(error) : String(error);
+    const message = error instanceof Error ? (error.message.split('\n')[0] ?? String(error)) : String(error);
     throw new UsageError(`${message.replace(/\.$/, '')}. See --help.`);
   }
 }
@@ -41,7 +46,13 @@ export function intOption(value: string | undefined, name: string, fallback: num
 }
 
 /** Parse a number option (fractions allowed), with the option's name in the error. */
-export function numberOption(value: string | undefined, name: string, fallback: number, min: number, max: number): number {
+export function numberOption(
+  value: string | undefined,
+  name: string,
+  fallback: number,
+  min: number,
+  max: number,
+): number {
   if (value === undefined) return fallback;
   const n = Number(value);
   if (value.trim() === '' || !Number.isFinite(n) || n < min || n > max) {

@@ -26,7 +26,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const args = parseCommandArgs(argv, { format: { type: 'string', default: 'text' } }, HELP, io.out);
   if (!args) return 0;
   const format = args.values.format;
-  if (format !== 'text' && format !== 'json') throw new UsageError(`--format must be text or json, got '${format}'`);
+  if (format !== 'text' && format !== 'json')
+    throw new UsageError(`--format must be text or json, got '${format}'`);
   const files = args.positionals.length > 0 ? args.positionals : [DEFAULT_CONFIG_FILE];
 
   const results = await Promise.all(files.map((file) => loadConfig(file, { cwd: io.cwd })));
@@ -48,12 +49,16 @@ export async function run(argv: string[], io: Io): Promise<number> {
     );
   } else if (errors > 0) {
     for (const f of findings) io.out(`${formatFinding(f)}\n`);
-    io.out(`${errors} ${errors === 1 ? 'error' : 'errors'} in ${summaries.filter((s) => !s.valid).length} of ${files.length} ${files.length === 1 ? 'file' : 'files'}\n`);
+    io.out(
+      `${errors} ${errors === 1 ? 'error' : 'errors'} in ${summaries.filter((s) => !s.valid).length} of ${files.length} ${files.length === 1 ? 'file' : 'files'}\n`,
+    );
   } else {
     const nodes = summaries.reduce((n, s) => n + s.nodes, 0);
     const connections = summaries.reduce((n, s) => n + s.connections, 0);
     const what = files.length === 1 ? (files[0] as string) : `${files.length} files`;
-    io.out(`${what}: valid (${nodes} ${nodes === 1 ? 'node' : 'nodes'}, ${connections} ${connections === 1 ? 'connection' : 'connections'})\n`);
+    io.out(
+      `${what}: valid (${nodes} ${nodes === 1 ? 'node' : 'nodes'}, ${connections} ${connections === 1 ? 'connection' : 'connections'})\n`,
+    );
   }
   return errors > 0 ? 1 : 0;
 }

@@ -1,11 +1,29 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
-import { DEFAULT_OWNER, DesiredConnection, DesiredNode, DesiredState, DesiredTrigger } from '../model/connection';
-import { ConnectionType, isMode, isPlatform, Mode, Platform, RULES_EDITABLE, unavailableReason } from '../model/platforms';
+import {
+  DEFAULT_OWNER,
+  DesiredConnection,
+  DesiredNode,
+  DesiredState,
+  DesiredTrigger,
+} from '../model/connection';
+import {
+  ConnectionType,
+  isMode,
+  isPlatform,
+  Mode,
+  Platform,
+  RULES_EDITABLE,
+  unavailableReason,
+} from '../model/platforms';
 import { Finding, toPointer } from './findings';
 import { checkSchema, SchemaProblem } from './schema-check';
 import { firstInvalidUtf8, MAX_FILE_BYTES, YamlSource } from './source';
-import type { Connection as FileConnection, ExalateConnections, Trigger as FileTrigger } from './types.generated';
+import type {
+  Connection as FileConnection,
+  ExalateConnections,
+  Trigger as FileTrigger,
+} from './types.generated';
 
 export const DEFAULT_CONFIG_FILE = 'connections.exalate.yaml';
 export const MAX_RULE_FILE_BYTES = 1024 * 1024;
@@ -42,7 +60,9 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     const stat = await fs.stat(absolute);
     if (!stat.isFile()) return fail('not a regular file');
     if (stat.size > MAX_FILE_BYTES) {
-      return fail(`the file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES} bytes (split it into several files)`);
+      return fail(
+        `the file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES} bytes (split it into several files)`,
+      );
     }
     bytes = await fs.readFile(absolute);
   } catch (error) {
@@ -58,7 +78,11 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
     const lines = before.split('\n');
     const line = lines.length;
     const col = (lines[lines.length - 1] ?? '').length + 1;
-    return fail(`invalid UTF-8 (byte 0x${(bytes[bad] as number).toString(16).padStart(2, '0')}): save the file as UTF-8`, line, col);
+    return fail(
+      `invalid UTF-8 (byte 0x${(bytes[bad] as number).toString(16).padStart(2, '0')}): save the file as UTF-8`,
+      line,
+      col,
+    );
   }
   let text = bytes.toString('utf8');
   if (text.charCodeAt(0) === 0xfeff) text = text.slice(1);
@@ -66,7 +90,13 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const parsed = YamlSource.parse(text);
   if (!parsed.source) {
     return {
-      findings: parsed.problems.map((p) => ({ file: shown, line: p.line, col: p.col, severity: 'error' as const, message: p.message })),
+      findings: parsed.problems.map((p) => ({
+        file: shown,
+        line: p.line,
+        col: p.col,
+        severity: 'error' as const,
+        message: p.message,
+      })),
     };
   }
   const source = parsed.source;
@@ -79,7 +109,14 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 
   const findings: Finding[] = problems.map((p) => {
     const pos = source.locate(p.path, p.atKey);
-    return { file: shown, line: pos.line, col: pos.col, severity: 'error', message: p.message, pointer: toPointer(p.path) };
+    return {
+      file: shown,
+      line: pos.line,
+      col: pos.col,
+      severity: 'error',
+      message: p.message,
+      pointer: toPointer(p.path),
+    };
   });
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
   if (findings.length > 0) return { findings };
@@ -102,7 +139,11 @@ export function connectionType(c: { node?: unknown; private?: unknown; remote?: 
 }
 
 /** The rules beyond the schema, each with its own message. */
-async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string, string>): Promise<Problem[]> {
+async function checkSemantics(
+  root: unknown,
+  dir: string,
+  ruleTexts: Map<string, string>,
+): Promise<Problem[]> {
   const problems: Problem[] = [];
   if (!isRecord(root)) return problems;
   const nodes = isRecord(root.nodes) ? root.nodes : {};
@@ -149,7 +190,11 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
     }
     const remoteNode = remote ? str(remote.node) : undefined;
     if (remoteNode !== undefined && !(remoteNode in nodes)) {
-      problems.push({ path: at('remote', 'node'), atKey: false, message: undeclared(remoteNode, Object.keys(nodes)) });
+      problems.push({
+        path: at('remote', 'node'),
+        atKey: false,
+        message: undeclared(remoteNode, Object.keys(nodes)),
+      });
     }
     const remoteUrl = remote ? str(remote.url) : undefined;
     if (remoteUrl !== undefined) checkUrl(remoteUrl, at('remote', 'url'), problems);
@@ -159,7 +204,8 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
       problems.push({
         path: at(),
         atKey: false,
-        message: "a public connection needs 'remote' (url or node); set 'private: true' if the partner has no reachable URL",
+        message:
+          "a public connection needs 'remote' (url or node); set 'private: true' if the partner has no reachable URL",
       });
     }
     if (isPrivate && remoteUrl !== undefined) {
@@ -181,11 +227,16 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
     if (platform && mode) {
       const reason = unavailableReason(platform, mode, type);
       if (reason) problems.push({ path: at('mode'), atKey: false, message: reason });
-      const otherPlatform = remoteNode !== undefined && remoteNode !== node ? platformOf(remoteNode) : undefined;
+      const otherPlatform =
+        remoteNode !== undefined && remoteNode !== node ? platformOf(remoteNode) : undefined;
       if (!reason && otherPlatform) {
         const otherReason = unavailableReason(otherPlatform, mode, type);
         if (otherReason) {
-          problems.push({ path: at('mode'), atKey: false, message: `the remote node '${remoteNode}': ${otherReason}` });
+          problems.push({
+            path: at('mode'),
+            atKey: false,
+            message: `the remote node '${remoteNode}': ${otherReason}`,
+          });
         }
       }
     }
@@ -201,7 +252,8 @@ async function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string,
     if (rules) {
       for (const direction of ['outgoing', 'incoming'] as const) {
         const file = str(rules[direction]);
-        if (file !== undefined) ruleChecks.push(checkRuleFile(file, dir, at('rules', direction), ruleCache, ruleTexts));
+        if (file !== undefined)
+          ruleChecks.push(checkRuleFile(file, dir, at('rules', direction), ruleCache, ruleTexts));
       }
     }
 
@@ -234,7 +286,11 @@ function undeclared(name: string, declared: string[]): string {
 function checkUrl(url: string, at: string[], problems: Problem[]): void {
   if (ENV_REF.test(url) || /\$\{/.test(url)) {
     if (!/^(\$\{[A-Za-z_][A-Za-z0-9_]*\}|[^$])*$/.test(url)) {
-      problems.push({ path: at, atKey: false, message: "malformed environment reference: write ${NAME} with letters, digits and '_'" });
+      problems.push({
+        path: at,
+        atKey: false,
+        message: "malformed environment reference: write ${NAME} with letters, digits and '_'",
+      });
     }
     return;
   }
@@ -242,17 +298,26 @@ function checkUrl(url: string, at: string[], problems: Problem[]): void {
   try {
     parsed = new URL(url);
   } catch {
-    problems.push({ path: at, atKey: false, message: `not a URL: '${url}' (write https://host/… or \${ENV_VAR})` });
+    problems.push({
+      path: at,
+      atKey: false,
+      message: `not a URL: '${url}' (write https://host/… or \${ENV_VAR})`,
+    });
     return;
   }
   if (parsed.username || parsed.password) {
     problems.push({
       path: at,
       atKey: false,
-      message: 'credentials in a URL are a literal secret: remove them and put the token in an environment variable',
+      message:
+        'credentials in a URL are a literal secret: remove them and put the token in an environment variable',
     });
   } else if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
-    problems.push({ path: at, atKey: false, message: `unsupported URL scheme '${parsed.protocol}': use https://` });
+    problems.push({
+      path: at,
+      atKey: false,
+      message: `unsupported URL scheme '${parsed.protocol}': use https://`,
+    });
   }
 }
 
@@ -277,7 +342,11 @@ async function checkRuleFile(
 }
 
 /** Reads a rule file into `ruleTexts`; returns why it cannot be used, if it cannot. */
-async function readRuleFile(file: string, dir: string, ruleTexts: Map<string, string>): Promise<string | undefined> {
+async function readRuleFile(
+  file: string,
+  dir: string,
+  ruleTexts: Map<string, string>,
+): Promise<string | undefined> {
   if (path.isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file)) {
     return `rule file '${file}' must be a path relative to the config's folder`;
   }
@@ -327,14 +396,12 @@ function buildState(
   }
   const connections = file.connections.map((c: FileConnection, index): DesiredConnection => {
     const type = connectionType(c);
-    const triggers = (c.triggers ?? []).map(
-      (t: FileTrigger): DesiredTrigger => ({
-        entityType: t.entityType,
-        query: t.query,
-        active: t.active ?? true,
-        notes: t.notes ?? '',
-      }),
-    );
+    const triggers = (c.triggers ?? []).map((t: FileTrigger): DesiredTrigger => ({
+      entityType: t.entityType,
+      query: t.query,
+      active: t.active ?? true,
+      notes: t.notes ?? '',
+    }));
     const desired: DesiredConnection = {
       name: c.name,
       node: c.node,
@@ -354,8 +421,10 @@ function buildState(
     if (c.rules) {
       desired.rulesFiles = { ...c.rules };
       desired.rules = {};
-      if (c.rules.outgoing !== undefined) desired.rules.outgoing = ruleTexts.get(path.normalize(c.rules.outgoing));
-      if (c.rules.incoming !== undefined) desired.rules.incoming = ruleTexts.get(path.normalize(c.rules.incoming));
+      if (c.rules.outgoing !== undefined)
+        desired.rules.outgoing = ruleTexts.get(path.normalize(c.rules.outgoing));
+      if (c.rules.incoming !== undefined)
+        desired.rules.incoming = ruleTexts.get(path.normalize(c.rules.incoming));
     }
     return desired;
   });

@@ -81,7 +81,11 @@ function distance(a: string, b: string): number {
     row[0] = i;
     for (let j = 1; j <= b.length; j++) {
       const tmp = row[j] as number;
-      row[j] = Math.min((row[j] as number) + 1, (row[j - 1] as number) + 1, prev + (a[i - 1] === b[j - 1] ? 0 : 1));
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
       prev = tmp;
     }
   }
@@ -131,7 +135,11 @@ function translate(error: ErrorObject, root: unknown): SchemaProblem | undefined
         };
       }
       const want = TYPE_NAMES[String(params.type)] ?? String(params.type);
-      return { path, atKey: false, message: `'${field}' must be ${want}, found ${describe(valueAt(root, path))}` };
+      return {
+        path,
+        atKey: false,
+        message: `'${field}' must be ${want}, found ${describe(valueAt(root, path))}`,
+      };
     }
     case 'const':
       if (path.length === 1 && field === 'version') {
@@ -166,7 +174,8 @@ function translate(error: ErrorObject, root: unknown): SchemaProblem | undefined
         return {
           path,
           atKey: false,
-          message: "a literal token is not allowed: reference an environment variable, e.g. token: ${ACME_TOKEN}",
+          message:
+            'a literal token is not allowed: reference an environment variable, e.g. token: ${ACME_TOKEN}',
         };
       }
       if (field === 'owner') {
@@ -185,12 +194,14 @@ function translate(error: ErrorObject, root: unknown): SchemaProblem | undefined
     case 'maxLength':
       return { path, atKey: false, message: `'${field}' must be at most ${String(params.limit)} characters` };
     case 'minProperties':
-      if (path.length === 1 && field === 'nodes') return { path, atKey: false, message: 'declare at least one node under `nodes`' };
+      if (path.length === 1 && field === 'nodes')
+        return { path, atKey: false, message: 'declare at least one node under `nodes`' };
       if (field === 'remote') return { path, atKey: false, message: "'remote' needs 'url' or 'node'" };
       if (field === 'rules') return { path, atKey: false, message: "'rules' needs 'outgoing' or 'incoming'" };
       return { path, atKey: false, message: `'${field}' must not be empty` };
     case 'maxProperties':
-      if (field === 'remote') return { path, atKey: false, message: "'remote' takes either 'url' or 'node', not both" };
+      if (field === 'remote')
+        return { path, atKey: false, message: "'remote' takes either 'url' or 'node', not both" };
       return { path, atKey: false, message: `'${field}' has too many properties` };
     default:
       return { path, atKey: false, message: `'${field || 'file'}' ${error.message ?? 'is invalid'}` };

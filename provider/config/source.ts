@@ -1,4 +1,15 @@
-import { isMap, isPair, isScalar, isSeq, LineCounter, Node, Document, parseDocument, isAlias, visit } from 'yaml';
+import {
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  LineCounter,
+  Node,
+  Document,
+  parseDocument,
+  isAlias,
+  visit,
+} from 'yaml';
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_ALIAS_COUNT = 100;
@@ -21,12 +32,24 @@ export class YamlSource {
 
   static parse(text: string): { source?: YamlSource; value?: unknown; problems: ParseProblem[] } {
     const lines = new LineCounter();
-    const doc = parseDocument(text, { lineCounter: lines, prettyErrors: false, uniqueKeys: true, strict: true });
+    const doc = parseDocument(text, {
+      lineCounter: lines,
+      prettyErrors: false,
+      uniqueKeys: true,
+      strict: true,
+    });
     const source = new YamlSource(doc, lines);
-    const problems: ParseProblem[] = doc.errors.map((e) => ({ ...source.at(e.pos[0]), message: yamlMessage(e.code, e.message) }));
+    const problems: ParseProblem[] = doc.errors.map((e) => ({
+      ...source.at(e.pos[0]),
+      message: yamlMessage(e.code, e.message),
+    }));
     if (problems.length > 0) return { problems };
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
-      return { problems: [{ line: 1, col: 1, message: 'the file is empty: expected `version`, `nodes` and `connections`' }] };
+      return {
+        problems: [
+          { line: 1, col: 1, message: 'the file is empty: expected `version`, `nodes` and `connections`' },
+        ],
+      };
     }
     let value: unknown;
     try {
@@ -36,7 +59,12 @@ export class YamlSource {
       const alias = source.firstAlias();
       if (/alias/i.test(message)) {
         return {
-          problems: [{ ...alias, message: `too many alias expansions (more than ${MAX_ALIAS_COUNT} per alias): refusing a possible alias bomb` }],
+          problems: [
+            {
+              ...alias,
+              message: `too many alias expansions (more than ${MAX_ALIAS_COUNT} per alias): refusing a possible alias bomb`,
+            },
+          ],
         };
       }
       return { problems: [{ ...alias, message: `cannot read YAML: ${message}` }] };
@@ -62,12 +90,18 @@ export class YamlSource {
       const segment = path[i];
       const last = i === path.length - 1;
       if (isMap(node)) {
-        const pair = node.items.find((item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment));
+        const pair = node.items.find(
+          (item) => isPair(item) && isScalar(item.key) && String(item.key.value) === String(segment),
+        );
         if (!pair) return best;
         const keyNode = pair.key as Node;
         if (last && key && keyNode.range) return this.at(keyNode.range[0]);
         const value = pair.value;
-        if (isNode(value) && value.range && !(isScalar(value) && value.value === null && value.range[0] === value.range[1])) {
+        if (
+          isNode(value) &&
+          value.range &&
+          !(isScalar(value) && value.value === null && value.range[0] === value.range[1])
+        ) {
           best = this.at(value.range[0]);
         } else if (keyNode.range) {
           best = this.at(keyNode.range[0]);
