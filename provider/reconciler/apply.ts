@@ -1,0 +1,279 @@
+import type { Connection, NodeApi, Rules } from '../client/types';
+import type { DesiredConnection } from '../model/connection';
+import { mapLimit } from './concurrency';
+import {
+  communicationType,
+  configurationType,
+  normalizeTriggers,
+  readOwnership,
+  withOwnership,
+} from './normalize';
+import type { Plan, PlannedAction } from './plan';
+import { expand, ResolvedNode } from './nodes';
+import type { InvitationOutput } from './outputs';
+
+export interface ApplyEvent {
+  action: PlannedAction;
+  phase: 'start' | 'done' | 'failed';
+  message: string;
+}
+
+export interface ApplyOptions {
+  parallelism: number;
+  env: NodeJS.ProcessEnv;
+  onEvent?: (event: ApplyEvent) => void;
+}
+
+export interface ApplyFailure {
+  node: string;
+  connection: string;
+  kind: PlannedAction['kind'];
+  message: string;
+}
+
+export interface ApplyResult {
+  applied: number;
+  failed: ApplyFailure[];
+  /** Invitation codes produced or re-read (pending) and acceptances done. */
+  invitations: InvitationOutput[];
+  /** Outputs to forget (connections deleted). */
+  removedOutputs: string[];
+}
+
+function codeOf(error: unknown): string | undefined {
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
+}
+
+function messageOf(error: unknown): string {
+  return error instanceof Error ? error.message : String(error);
+}
+
+class Step {
+  constructor(
+    readonly clients: Map<string, NodeApi>,
+    readonly resolved: Map<string, ResolvedNode>,
+    readonly owner: string,
+    readonly env: NodeJS.ProcessEnv,
+    readonly invitations: InvitationOutput[],
+  ) {}
+
+  client(node: string): NodeApi {
+    const c = this.clients.get(node);
+    if (!c) throw new Error(`node '${node}' is not declared`);
+    return c;
+  }
+
+  /** Initiate the connection; after a conflict (someone else just created it) adopt the one that exists. */
+  async create(d: DesiredConnection): Promise<{ connection: Connection; code?: string }> {
+    const api = this.client(d.node);
+    let remoteUrl: string | undefined;
+    if (d.type === 'public') {
+      remoteUrl =
+        d.remote?.node !== undefined
+          ? this.resolved.get(d.remote.node)?.url
+          : expand(d.remote?.url ?? '', this.env, `${d.name}.remote.url`, d.location);
+    }
+    try {
+      const created = await api.createConnection({
+        name: d.name,
+        description: withOwnership(d.description, { owner: this.owner, protect: d.protect }),
+        localShortName: d.localShortName,
+        remoteShortName: d.remoteShortName,
+        configurationType: configurationType(d.mode),
+        communication: { type: communicationType(d.type), ...(remoteUrl ? { remoteUrl } : {}) },
+      });
+      return {
+        connection: created.connection,
+        ...(created.invitationCode ? { code: created.invitationCode } : {}),
+      };
+    } catch (error) {
+      if (codeOf(error) !== 'EXALATE_CONFLICT') throw error;
+      const existing = await api.findConnectionByName(d.name);
+      if (!existing) throw error;
+      const { ownership } = readOwnership(existing.description);
+      if (ownership?.owner !== this.owner) throw error;
+      return { connection: existing };
+    }
+  }
+
+  /** Bring rules, triggers, description and status of a live connection to the declared values. */
+  async converge(d: DesiredConnection, live: Connection): Promise<Connection> {
+    const api = this.client(d.node);
+    let current = live;
+    const description = withOwnership(d.description, { owner: this.owner, protect: d.protect });
+    const { text, ownership } = readOwnership(current.description);
+    const descriptionDiffers =
+      text.replace(/\s+$/, '') !== d.description.replace(/\r\n?/g, '\n').replace(/\s+$/, '') ||
+      (ownership?.protect ?? false) !== d.protect;
+    if (descriptionDiffers)
+      current = await api.updateConnection(current.id, { description }, current.version);
+    if (d.rules && d.mode === 'script') {
+      const have: Rules = current.rules ?? (await api.getRules(current.id));
+      const want: Rules = {
+        outgoing: d.rules.outgoing ?? have.outgoing,
+        incoming: d.rules.incoming ?? have.incoming,
+      };
+      if (want.outgoing !== have.outgoing || want.incoming !== have.incoming) {
+        current = await api.putRules(current.id, want, current.version);
+      }
+    }
+    const haveTriggers = current.triggers ?? (await api.getTriggers(current.id));
+    const wantTriggers = normalizeTriggers(d.triggers);
+    if (JSON.stringify(normalizeTriggers(haveTriggers)) !== JSON.stringify(wantTriggers)) {
+      current = await api.putTriggers(current.id, wantTriggers, current.version);
+    }
+    if (current.status !== 'PENDING') {
+      const want = d.enabled ? 'ACTIVE' : 'DEACTIVATED';
+      if (current.status !== want)
+        current = await api.updateConnection(current.id, { status: want }, current.version);
+    }
+    return current;
+  }
+
+  /** Accept the initiator's invitation on the declared remote node. */
+  async accept(
+    d: DesiredConnection,
+    acceptOn: string,
+    initiator: Connection,
+    code: string | undefined,
+  ): Promise<void> {
+    const invitationCode = code ?? (await this.client(d.node).getInvitation(initiator.id)).invitationCode;
+    const other = this.client(acceptOn);
+    try {
+      await other.acceptInvitation({
+        invitationCode,
+        ...(d.incomingScope ? { incomingScope: d.incomingScope } : {}),
+      });
+    } catch (error) {
+      // Accepted by a concurrent run (or before a crash): fine when the accepting side exists.
+      const code = codeOf(error);
+      if (code !== 'EXALATE_CONFLICT' && code !== 'EXALATE_GONE') throw error;
+      const existing = await other.findConnectionByName(d.name);
+      if (!existing || existing.role !== 'ACCEPTOR') throw error;
+    }
+    this.invitations.push({
+      node: d.node,
+      connection: d.name,
+      status: 'accepted',
+      acceptedOn: acceptOn,
+      updatedAt: new Date().toISOString(),
+    });
+  }
+
+  recordPending(d: DesiredConnection, code: string, createdAt: string | undefined): void {
+    this.invitations.push({
+      node: d.node,
+      connection: d.name,
+      status: 'pending',
+      code,
+      ...(createdAt ? { createdAt } : {}),
+      updatedAt: new Date().toISOString(),
+    });
+  }
+
+  async fresh(node: string, id: number): Promise<Connection> {
+    return this.client(node).getConnection(id);
+  }
+}
+
+async function run(step: Step, a: PlannedAction): Promise<string> {
+  const d = a.desired;
+  switch (a.kind) {
+    case 'create':
+    case 'replace': {
+      if (!d) throw new Error('the plan has no declared connection for this action');
+      if (a.kind === 'replace' && a.live) {
+        if (a.counterpart) await step.client(a.counterpart.node).deleteConnection(a.counterpart.id);
+        await step.client(a.node).deleteConnection(a.live.id, a.live.version);
+      }
+      const { connection, code } = await step.create(d);
+      let current = await step.converge(
+        d,
+        connection.rules ? connection : await step.fresh(d.node, connection.id),
+      );
+      if (a.acceptOn && current.status === 'PENDING') {
+        await step.accept(d, a.acceptOn, current, code);
+        current = await step.converge(d, await step.fresh(d.node, current.id));
+        return `${a.kind === 'create' ? 'created' : 'replaced'} and accepted on '${a.acceptOn}'`;
+      }
+      if (current.status === 'PENDING') {
+        const inv = code
+          ? { invitationCode: code, createdAt: current.invitationCreatedAt }
+          : await step.client(d.node).getInvitation(current.id);
+        step.recordPending(d, inv.invitationCode, inv.createdAt);
+        return `${a.kind === 'create' ? 'created' : 'replaced'}; invitation code written to the outputs`;
+      }
+      return a.kind === 'create' ? 'created' : 'replaced';
+    }
+    case 'update': {
+      if (!d || !a.live) throw new Error('the plan has no declared connection for this action');
+      await step.converge(d, await step.fresh(a.node, a.live.id));
+      return `updated ${a.changes.map((c) => c.field).join(', ')}`;
+    }
+    case 'accept': {
+      if (!d || !a.live || !a.acceptOn)
+        throw new Error('the plan has no declared connection for this action');
+      const initiator = await step.fresh(a.node, a.live.id);
+      await step.converge(d, initiator);
+      await step.accept(d, a.acceptOn, initiator, undefined);
+      await step.converge(d, await step.fresh(a.node, a.live.id));
+      return `accepted on '${a.acceptOn}'`;
+    }
+    case 'delete': {
+      if (!a.live) throw new Error('the plan has no live connection for this action');
+      if (a.counterpart) await step.client(a.counterpart.node).deleteConnection(a.counterpart.id);
+      await step.client(a.node).deleteConnection(a.live.id, a.live.version);
+      return 'deleted';
+    }
+    case 'pending': {
+      // Re-read the code so the outputs hold it even when an earlier run's outputs file is gone.
+      if (!d || !a.live) return 'waiting';
+      const inv = await step.client(a.node).getInvitation(a.live.id);
+      step.recordPending(d, inv.invitationCode, inv.createdAt);
+      return 'waiting for the partner; invitation code written to the outputs';
+    }
+    case 'no-op':
+      return 'unchanged';
+  }
+}
+
+/**
+ * Apply every action of the plan with at most `parallelism` in flight. A failure is reported
+ * with its connection and reason while the rest go on. Every step is idempotent: after a crash
+ * the next plan and apply finish the job without creating anything twice.
+ */
+export async function applyPlan(
+  plan: Plan,
+  clients: Map<string, NodeApi>,
+  resolved: Map<string, ResolvedNode>,
+  options: ApplyOptions,
+): Promise<ApplyResult> {
+  const invitations: InvitationOutput[] = [];
+  const step = new Step(clients, resolved, plan.owner, options.env, invitations);
+  const failed: ApplyFailure[] = [];
+  const removedOutputs: string[] = [];
+  let applied = 0;
+  const work = plan.actions.filter((a) => a.kind !== 'no-op' || a.blocked);
+  await mapLimit(work, options.parallelism, async (a) => {
+    if (a.blocked) {
+      failed.push({ node: a.node, connection: a.name, kind: a.kind, message: `blocked: ${a.blocked}` });
+      options.onEvent?.({ action: a, phase: 'failed', message: `blocked: ${a.blocked}` });
+      return;
+    }
+    if (a.kind !== 'pending') options.onEvent?.({ action: a, phase: 'start', message: `${a.kind}…` });
+    try {
+      const message = await run(step, a);
+      if (a.kind !== 'pending') applied++;
+      if (a.kind === 'delete' || a.kind === 'replace') removedOutputs.push(`${a.node}/${a.name}`);
+      options.onEvent?.({ action: a, phase: 'done', message });
+    } catch (error) {
+      const message = messageOf(error);
+      failed.push({ node: a.node, connection: a.name, kind: a.kind, message });
+      options.onEvent?.({ action: a, phase: 'failed', message });
+    }
+  });
+  // A replaced connection gets a new code: keep it rather than forgetting it.
+  const replacedKeys = new Set(invitations.map((i) => `${i.node}/${i.connection}`));
+  return { applied, failed, invitations, removedOutputs: removedOutputs.filter((k) => !replacedKeys.has(k)) };
+}
