@@ -10,6 +10,10 @@ interface CommandEntry {
 
 /** One command table; each command lives in its own module, loaded only when called. */
 const COMMANDS: Record<string, CommandEntry> = {
+  emulator: {
+    summary: 'serve emulated Exalate nodes (tests, demo, dry runs)',
+    load: async () => (await import('./emulator')).run,
+  },
   validate: {
     summary: 'check connection files offline (schema and semantic rules)',
     load: async () => (await import('./validate')).run,

@@ -1,0 +1,603 @@
+/**
+ * The node API as the emulator implements it: one function per operation of
+ * `schemas/exalate-node-api.openapi.yaml`, over the shared state of every emulated node.
+ * HTTP, auth, faults and persistence are the server's business (`server.ts`).
+ */
+import { createHash, randomBytes } from 'node:crypto';
+import type { Connection, Rules, Trigger } from '../provider/client/types';
+import { isPlatform, unavailableReason, type ConnectionType, type Mode } from '../provider/model/platforms';
+import type { EmulatorState, StoredConnection, StoredNode } from './store';
+
+export interface Reply {
+  status: number;
+  body?: unknown;
+  headers?: Record<string, string>;
+  /** The state changed: persist before answering. */
+  mutated?: boolean;
+}
+
+export interface RequestContext {
+  node: string;
+  method: string;
+  /** Path below the API base, without the query string. */
+  path: string;
+  query: URLSearchParams;
+  headers: Record<string, string | string[] | undefined>;
+  body: unknown;
+}
+
+export interface ApiEnvironment {
+  state: EmulatorState;
+  nodeUrl(name: string): string;
+  /** The emulated node a URL points at, if any. */
+  nodeOfUrl(url: string): string | undefined;
+  now(): number;
+  version: string;
+}
+
+export const DEFAULT_PAGE_SIZE = 50;
+export const MAX_PAGE_SIZE = 100;
+const MAX_TEXT = 1_000_000;
+
+const MODES: Record<string, Mode> = {
+  BASIC: 'basic',
+  VISUAL: 'visual',
+  SCRIPT: 'script',
+  AI_ASSIST: 'ai-assist',
+};
+const TYPES: Record<string, ConnectionType> = { PUBLIC: 'public', PRIVATE: 'private', LOCAL: 'local' };
+const IMMUTABLE = [
+  'id',
+  'name',
+  'configurationType',
+  'localShortName',
+  'remoteShortName',
+  'communication',
+  'role',
+  'version',
+  'createdAt',
+  'updatedAt',
+];
+
+export function error(
+  status: number,
+  code: string,
+  message: string,
+  extra: Record<string, unknown> = {},
+): Reply {
+  return { status, body: { message, code, ...extra } };
+}
+
+class Refusal extends Error {
+  constructor(readonly reply: Reply) {
+    super(String((reply.body as { message?: string } | undefined)?.message ?? reply.status));
+  }
+}
+
+function refuse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): never {
+  throw new Refusal(error(status, code, message, extra));
+}
+
+function hashCode(code: string): string {
+  return createHash('sha256').update(code).digest('hex');
+}
+
+function newCode(): string {
+  // Opaque: nothing in it can be decoded; the node keeps what it stands for.
+  return randomBytes(36).toString('base64url');
+}
+
+/** The wire form of a stored connection. */
+export function toWire(c: StoredConnection, expand: ReadonlySet<string> = new Set()): Connection {
+  const wire: Connection = {
+    id: c.id,
+    name: c.name,
+    description: c.description,
+    status: c.status,
+    configurationType: c.configurationType,
+    localShortName: c.localShortName,
+    remoteShortName: c.remoteShortName,
+    communication: { ...c.communication },
+    version: c.version,
+    role: c.role,
+    createdAt: c.createdAt,
+    updatedAt: c.updatedAt,
+  };
+  if (c.invitationCreatedAt) wire.invitationCreatedAt = c.invitationCreatedAt;
+  if (c.errorMessage) wire.errorMessage = c.errorMessage;
+  if (expand.has('rules') && c.rules) wire.rules = { ...c.rules };
+  if (expand.has('triggers')) wire.triggers = c.triggers.map((t) => ({ ...t }));
+  return wire;
+}
+
+function etag(c: StoredConnection): Record<string, string> {
+  return { ETag: `"${c.version}"` };
+}
+
+function objectBody(body: unknown): Record<string, unknown> {
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    refuse(400, 'BAD_REQUEST', 'the request body must be a JSON object');
+  }
+  return body as Record<string, unknown>;
+}
+
+function text(
+  o: Record<string, unknown>,
+  key: string,
+  options: { required: boolean; max?: number },
+): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) {
+    if (options.required) refuse(400, 'BAD_REQUEST', `'${key}' is required`);
+    return undefined;
+  }
+  if (typeof v !== 'string') refuse(400, 'BAD_REQUEST', `'${key}' must be a string`);
+  if (options.required && v.trim() === '') refuse(400, 'BAD_REQUEST', `'${key}' must not be empty`);
+  if (v.length > (options.max ?? MAX_TEXT)) {
+    refuse(400, 'BAD_REQUEST', `'${key}' is longer than ${options.max ?? MAX_TEXT} characters`);
+  }
+  return v;
+}
+
+function parseIfMatch(headers: RequestContext['headers']): number | undefined {
+  const raw = headers['if-match'];
+  const value = Array.isArray(raw) ? raw[0] : raw;
+  if (value === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d+)"?\s*$/.exec(value);
+  if (!m) refuse(400, 'BAD_REQUEST', `If-Match must be a connection version, got '${value.slice(0, 40)}'`);
+  return Number(m[1]);
+}
+
+function checkVersion(ctx: RequestContext, c: StoredConnection): void {
+  const expected = parseIfMatch(ctx.headers);
+  if (expected !== undefined && expected !== c.version) {
+    refuse(
+      412,
+      'VERSION_MISMATCH',
+      `connection ${c.id} is at version ${c.version}, not ${expected}: read it again and retry`,
+    );
+  }
+}
+
+export class NodeApiHandlers {
+  constructor(private readonly env: ApiEnvironment) {}
+
+  private iso(): string {
+    return new Date(this.env.now()).toISOString();
+  }
+
+  private node(name: string): StoredNode {
+    const node = this.env.state.nodes[name];
+    if (!node) refuse(404, 'NOT_FOUND', `node '${name}' is not emulated here`);
+    return node;
+  }
+
+  private connection(node: string, rawId: string): StoredConnection {
+    const id = /^\d+$/.test(rawId) ? Number(rawId) : NaN;
+    const c = Number.isSafeInteger(id) ? this.node(node).connections.find((x) => x.id === id) : undefined;
+    if (!c) refuse(404, 'NOT_FOUND', `connection ${rawId.slice(0, 40)} not found`);
+    return c;
+  }
+
+  private touch(c: StoredConnection): void {
+    c.version += 1;
+    c.updatedAt = this.iso();
+  }
+
+  private retire(
+    c: StoredConnection,
+    node: string,
+    reason: 'used' | 'revoked',
+    acceptedBy?: { node: string; id: number },
+  ): void {
+    if (!c.invitationCode) return;
+    this.env.state.retiredCodes[hashCode(c.invitationCode)] = {
+      reason,
+      node,
+      connectionId: c.id,
+      ...(acceptedBy ? { acceptedBy } : {}),
+    };
+    delete c.invitationCode;
+    delete c.invitationCreatedAt;
+  }
+
+  /** Route one authenticated API call. */
+  handle(ctx: RequestContext): Reply {
+    try {
+      return this.route(ctx);
+    } catch (e) {
+      if (e instanceof Refusal) return e.reply;
+      throw e;
+    }
+  }
+
+  private route(ctx: RequestContext): Reply {
+    const segments = ctx.path.split('/').filter((s) => s !== '');
+    const [first, id, sub, ...rest] = segments;
+    const m = ctx.method;
+    if (first === 'info' && segments.length === 1 && m === 'GET') return this.info(ctx);
+    if (first === 'invitations' && id === 'accept' && segments.length === 2 && m === 'POST')
+      return this.accept(ctx);
+    if (first === 'connections' && rest.length === 0) {
+      if (id === undefined) {
+        if (m === 'GET') return this.list(ctx);
+        if (m === 'POST') return this.create(ctx);
+      } else if (sub === undefined) {
+        if (m === 'GET') return this.get(ctx, id);
+        if (m === 'PATCH') return this.update(ctx, id);
+        if (m === 'DELETE') return this.remove(ctx, id);
+      } else if (sub === 'invitation') {
+        if (m === 'GET') return this.getInvitation(ctx, id);
+        if (m === 'POST') return this.regenerate(ctx, id);
+      } else if (sub === 'rules') {
+        if (m === 'GET') return this.getRules(ctx, id);
+        if (m === 'PUT') return this.putRules(ctx, id);
+      } else if (sub === 'triggers') {
+        if (m === 'GET') return this.getTriggers(ctx, id);
+        if (m === 'PUT') return this.putTriggers(ctx, id);
+      }
+      if (sub === undefined || ['invitation', 'rules', 'triggers'].includes(sub)) {
+        return error(405, 'METHOD_NOT_ALLOWED', `${m} is not allowed on ${ctx.path}`);
+      }
+    }
+    return error(404, 'NOT_FOUND', `no such endpoint: ${m} ${ctx.path.slice(0, 200)}`);
+  }
+
+  private info(ctx: RequestContext): Reply {
+    const node = this.node(ctx.node);
+    return {
+      status: 200,
+      body: { platform: node.platform, nodeUrl: this.env.nodeUrl(ctx.node), version: this.env.version },
+    };
+  }
+
+  private list(ctx: RequestContext): Reply {
+    const intParam = (name: string, fallback: number, min: number): number => {
+      const raw = ctx.query.get(name);
+      if (raw === null || raw === '') return fallback;
+      if (!/^\d+$/.test(raw) || Number(raw) < min)
+        refuse(400, 'BAD_REQUEST', `'${name}' must be a whole number >= ${min}`);
+      return Number(raw);
+    };
+    const offset = intParam('offset', 0, 0);
+    const limit = Math.min(intParam('limit', DEFAULT_PAGE_SIZE, 1), MAX_PAGE_SIZE);
+    const expand = new Set((ctx.query.get('expand') ?? '').split(',').filter((s) => s !== ''));
+    for (const e of expand) {
+      if (e !== 'rules' && e !== 'triggers')
+        refuse(400, 'BAD_REQUEST', `unknown expand '${e.slice(0, 40)}' (rules, triggers)`);
+    }
+    const name = ctx.query.get('name');
+    const all = this.node(ctx.node)
+      .connections.filter((c) => name === null || c.name === name)
+      .sort((a, b) => a.id - b.id);
+    return {
+      status: 200,
+      body: {
+        total: all.length,
+        offset,
+        limit,
+        results: all.slice(offset, offset + limit).map((c) => toWire(c, expand)),
+      },
+    };
+  }
+
+  private get(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    return { status: 200, body: toWire(c), headers: etag(c) };
+  }
+
+  private create(ctx: RequestContext): Reply {
+    const node = this.node(ctx.node);
+    const body = objectBody(ctx.body);
+    const name = text(body, 'name', { required: true, max: 255 }) as string;
+    const description = text(body, 'description', { required: false, max: 100_000 }) ?? '';
+    const localShortName = text(body, 'localShortName', { required: true, max: 255 }) as string;
+    const remoteShortName = text(body, 'remoteShortName', { required: true, max: 255 }) as string;
+    const incomingScope = text(body, 'incomingScope', { required: false, max: 255 });
+    const configurationType = text(body, 'configurationType', { required: true }) as string;
+    const mode = MODES[configurationType];
+    if (!mode)
+      refuse(400, 'BAD_REQUEST', `'configurationType' must be one of ${Object.keys(MODES).join(', ')}`);
+    const communication = objectBody(
+      body.communication ?? refuse(400, 'BAD_REQUEST', `'communication' is required`),
+    );
+    const commType = text(communication, 'type', { required: true }) as string;
+    const type = TYPES[commType];
+    if (!type)
+      refuse(400, 'BAD_REQUEST', `'communication.type' must be one of ${Object.keys(TYPES).join(', ')}`);
+    const remoteUrl = text(communication, 'remoteUrl', { required: false, max: 2048 });
+    if (type === 'public') {
+      if (!remoteUrl) refuse(400, 'BAD_REQUEST', 'a public connection needs communication.remoteUrl');
+      let parsed: URL | undefined;
+      try {
+        parsed = new URL(remoteUrl);
+      } catch {
+        parsed = undefined;
+      }
+      if (!parsed || (parsed.protocol !== 'https:' && parsed.protocol !== 'http:')) {
+        refuse(
+          400,
+          'BAD_REQUEST',
+          `communication.remoteUrl '${remoteUrl.slice(0, 200)}' is not an http(s) URL`,
+        );
+      }
+    } else if (remoteUrl !== undefined) {
+      refuse(400, 'BAD_REQUEST', `a ${type} connection takes no communication.remoteUrl`);
+    }
+    if (isPlatform(node.platform)) {
+      const reason = unavailableReason(node.platform, mode, type);
+      if (reason) refuse(400, 'MODE_UNAVAILABLE', reason);
+    }
+    if (node.connections.some((c) => c.name === name)) {
+      refuse(409, 'NAME_TAKEN', `a connection named '${name}' already exists on this node`);
+    }
+    const now = this.iso();
+    const c: StoredConnection = {
+      id: node.nextId++,
+      name,
+      description,
+      status: type === 'local' ? 'ACTIVE' : 'PENDING',
+      configurationType: configurationType as StoredConnection['configurationType'],
+      localShortName,
+      remoteShortName,
+      communication: {
+        type: commType as StoredConnection['communication']['type'],
+        ...(remoteUrl ? { remoteUrl } : {}),
+      },
+      version: 1,
+      role: 'INITIATOR',
+      createdAt: now,
+      updatedAt: now,
+      ...(incomingScope ? { incomingScope } : {}),
+      ...(mode === 'script' ? { rules: { outgoing: '', incoming: '' } } : {}),
+      triggers: [],
+    };
+    if (type !== 'local') {
+      c.invitationCode = newCode();
+      c.invitationCreatedAt = now;
+    }
+    node.connections.push(c);
+    return {
+      status: 201,
+      mutated: true,
+      headers: { ...etag(c), Location: `/connections/${c.id}` },
+      body: { connection: toWire(c), ...(c.invitationCode ? { invitationCode: c.invitationCode } : {}) },
+    };
+  }
+
+  private update(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    checkVersion(ctx, c);
+    const body = objectBody(ctx.body);
+    for (const key of Object.keys(body)) {
+      if (IMMUTABLE.includes(key)) {
+        refuse(
+          400,
+          'IMMUTABLE_FIELD',
+          `'${key}' cannot be changed: a different ${key} means a new connection`,
+        );
+      }
+      if (key !== 'description' && key !== 'status')
+        refuse(400, 'BAD_REQUEST', `unknown field '${key.slice(0, 40)}'`);
+    }
+    const description = text(body, 'description', { required: false, max: 100_000 });
+    const status = body.status;
+    if (status !== undefined && status !== 'ACTIVE' && status !== 'DEACTIVATED') {
+      refuse(400, 'BAD_REQUEST', `'status' must be ACTIVE or DEACTIVATED`);
+    }
+    if (status !== undefined && c.status === 'PENDING') {
+      refuse(
+        409,
+        'PENDING',
+        `connection ${c.id} is waiting for its invitation to be accepted; its status cannot change yet`,
+      );
+    }
+    let changed = false;
+    if (description !== undefined && description !== c.description) {
+      c.description = description;
+      changed = true;
+    }
+    if (status !== undefined && status !== c.status) {
+      c.status = status;
+      delete c.errorMessage;
+      changed = true;
+    }
+    if (changed) this.touch(c);
+    return { status: 200, body: toWire(c), headers: etag(c), mutated: changed };
+  }
+
+  private remove(ctx: RequestContext, id: string): Reply {
+    const node = this.node(ctx.node);
+    const c = this.connection(ctx.node, id);
+    checkVersion(ctx, c);
+    this.retire(c, ctx.node, 'revoked');
+    node.connections = node.connections.filter((x) => x !== c);
+    return { status: 204, mutated: true };
+  }
+
+  private pendingCode(c: StoredConnection): string {
+    if (c.status !== 'PENDING' || !c.invitationCode) {
+      refuse(
+        409,
+        'NOT_PENDING',
+        `connection ${c.id} has no invitation: it is ${c.status}${c.communication.type === 'LOCAL' ? ' (local)' : ''}`,
+      );
+    }
+    return c.invitationCode;
+  }
+
+  private getInvitation(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    const code = this.pendingCode(c);
+    return { status: 200, body: { invitationCode: code, createdAt: c.invitationCreatedAt ?? c.createdAt } };
+  }
+
+  private regenerate(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    this.pendingCode(c);
+    this.retire(c, ctx.node, 'revoked');
+    c.invitationCode = newCode();
+    c.invitationCreatedAt = this.iso();
+    this.touch(c);
+    return {
+      status: 200,
+      mutated: true,
+      body: { invitationCode: c.invitationCode, createdAt: c.invitationCreatedAt },
+    };
+  }
+
+  private accept(ctx: RequestContext): Reply {
+    const here = this.node(ctx.node);
+    const body = objectBody(ctx.body);
+    const code = text(body, 'invitationCode', { required: true, max: 4096 }) as string;
+    const incomingScope = text(body, 'incomingScope', { required: false, max: 255 });
+    const retired = this.env.state.retiredCodes[hashCode(code)];
+    if (retired) {
+      if (retired.reason === 'revoked') {
+        refuse(410, 'INVITATION_REVOKED', 'this invitation code was replaced or its connection deleted');
+      }
+      const sameNode = retired.acceptedBy?.node === ctx.node;
+      refuse(
+        409,
+        'INVITATION_USED',
+        'this invitation code has already been accepted',
+        sameNode && retired.acceptedBy ? { connectionId: retired.acceptedBy.id } : {},
+      );
+    }
+    let issuer: { node: string; connection: StoredConnection } | undefined;
+    for (const [name, node] of Object.entries(this.env.state.nodes)) {
+      const c = node.connections.find((x) => x.invitationCode === code);
+      if (c) issuer = { node: name, connection: c };
+    }
+    if (!issuer) refuse(400, 'INVITATION_INVALID', 'the invitation code is not valid');
+    const a = issuer.connection;
+    if (issuer.node === ctx.node) {
+      refuse(409, 'WRONG_NODE', 'an invitation cannot be accepted on the node that issued it');
+    }
+    if (a.communication.type === 'PUBLIC') {
+      const target = a.communication.remoteUrl ? this.env.nodeOfUrl(a.communication.remoteUrl) : undefined;
+      if (target !== ctx.node) {
+        refuse(
+          409,
+          'WRONG_NODE',
+          `this invitation is for ${a.communication.remoteUrl ?? 'another node'}, not this node`,
+        );
+      }
+    }
+    if (here.connections.some((c) => c.name === a.name)) {
+      refuse(409, 'NAME_TAKEN', `a connection named '${a.name}' already exists on this node`);
+    }
+    const now = this.iso();
+    const b: StoredConnection = {
+      id: here.nextId++,
+      name: a.name,
+      description: a.description,
+      status: 'ACTIVE',
+      configurationType: a.configurationType,
+      localShortName: a.remoteShortName,
+      remoteShortName: a.localShortName,
+      communication: { type: a.communication.type, remoteUrl: this.env.nodeUrl(issuer.node) },
+      version: 1,
+      role: 'ACCEPTOR',
+      createdAt: now,
+      updatedAt: now,
+      ...(incomingScope ? { incomingScope } : {}),
+      ...(a.configurationType === 'SCRIPT' ? { rules: { outgoing: '', incoming: '' } } : {}),
+      triggers: [],
+      peer: { node: issuer.node, id: a.id },
+    };
+    here.connections.push(b);
+    this.retire(a, issuer.node, 'used', { node: ctx.node, id: b.id });
+    a.status = 'ACTIVE';
+    a.peer = { node: ctx.node, id: b.id };
+    this.touch(a);
+    return { status: 201, mutated: true, body: toWire(b), headers: etag(b) };
+  }
+
+  private editableRules(c: StoredConnection): Rules {
+    if (c.configurationType !== 'SCRIPT' || !c.rules) {
+      refuse(
+        409,
+        'RULES_NOT_EDITABLE',
+        `sync rules cannot be edited in ${c.configurationType} mode (connection ${c.id})`,
+      );
+    }
+    return c.rules;
+  }
+
+  private getRules(ctx: RequestContext, id: string): Reply {
+    const rules = this.editableRules(this.connection(ctx.node, id));
+    return { status: 200, body: { ...rules } };
+  }
+
+  private putRules(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    this.editableRules(c);
+    checkVersion(ctx, c);
+    const body = objectBody(ctx.body);
+    const rules: Rules = {
+      outgoing:
+        text(body, 'outgoing', { required: false }) ?? refuse(400, 'BAD_REQUEST', `'outgoing' is required`),
+      incoming:
+        text(body, 'incoming', { required: false }) ?? refuse(400, 'BAD_REQUEST', `'incoming' is required`),
+    };
+    const changed = rules.outgoing !== c.rules?.outgoing || rules.incoming !== c.rules?.incoming;
+    if (changed) {
+      c.rules = rules;
+      this.touch(c);
+    }
+    return { status: 200, body: toWire(c), headers: etag(c), mutated: changed };
+  }
+
+  private getTriggers(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    return { status: 200, body: c.triggers.map((t) => ({ ...t })) };
+  }
+
+  private putTriggers(ctx: RequestContext, id: string): Reply {
+    const c = this.connection(ctx.node, id);
+    checkVersion(ctx, c);
+    if (!Array.isArray(ctx.body))
+      refuse(400, 'BAD_REQUEST', 'the request body must be a JSON array of triggers');
+    if (ctx.body.length > 100) refuse(400, 'BAD_REQUEST', 'at most 100 triggers per connection');
+    const seen = new Set<string>();
+    const triggers: Trigger[] = ctx.body.map((item: unknown, i: number) => {
+      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+        refuse(400, 'BAD_REQUEST', `trigger ${i} must be an object`);
+      }
+      const o = item as Record<string, unknown>;
+      const entityType = text(o, 'entityType', { required: true, max: 255 }) as string;
+      const query =
+        text(o, 'query', { required: false, max: 10_000 }) ??
+        refuse(400, 'BAD_REQUEST', `trigger ${i}: 'query' is required`);
+      const notes = text(o, 'notes', { required: false, max: 10_000 }) ?? '';
+      if (typeof o.active !== 'boolean')
+        refuse(400, 'BAD_REQUEST', `trigger ${i}: 'active' must be true or false`);
+      if (seen.has(entityType))
+        refuse(
+          400,
+          'BAD_REQUEST',
+          `trigger ${i}: a trigger for '${entityType}' is already given (one per entity type)`,
+        );
+      seen.add(entityType);
+      return { entityType, query, active: o.active, notes };
+    });
+    const changed = JSON.stringify(triggers) !== JSON.stringify(c.triggers);
+    if (changed) {
+      c.triggers = triggers;
+      this.touch(c);
+    }
+    return { status: 200, body: toWire(c), headers: etag(c), mutated: changed };
+  }
+
+  /** Test-only: put a connection in ERROR (a script error paused it). */
+  setError(node: string, id: number, message: string): Connection {
+    const c = this.connection(node, String(id));
+    c.status = 'ERROR';
+    c.errorMessage = message;
+    this.touch(c);
+    return toWire(c);
+  }
+}
+
+export { Refusal };

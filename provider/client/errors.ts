@@ -1,0 +1,119 @@
+import type { ExalateErrorCode } from './types';
+
+const BRAND = Symbol.for('exalate-iac.ExalateError');
+
+/** Everything an error knows about the call that failed. */
+export interface ExalateErrorDetails {
+  /** HTTP status, when the node answered. */
+  readonly status?: number;
+  /** HTTP method of the failed call. */
+  readonly method?: string;
+  /** Path of the failed call (below the API base), ids included, secrets never. */
+  readonly path?: string;
+  /** The node's own `message`, redacted. */
+  readonly serverMessage?: string;
+  /** The node's own `code`, when it sent one. */
+  readonly serverCode?: string;
+  /** Seconds the node asked to wait (429/503). */
+  readonly retryAfterSeconds?: number;
+  /**
+   * True when the request may have taken effect on the node although no answer came back
+   * (timeout, reset, 5xx on a mutation).
+   */
+  readonly ambiguous?: boolean;
+  /** How many attempts were made. */
+  readonly attempts?: number;
+  /** An earlier attempt of the same call failed ambiguously (its effect may be on the node). */
+  readonly earlierAttemptAmbiguous?: boolean;
+  /** A connection the node named in its error body (a replayed invitation acceptance). */
+  readonly connectionId?: number;
+  readonly cause?: unknown;
+}
+
+/**
+ * The one error type of the node client. Callers branch on `code`, never on message text.
+ * The message names the call (method, path with ids), the status and the node's message, and is
+ * redacted: no token, JWT or invitation code can appear in it.
+ */
+export class ExalateError extends Error {
+  readonly code: ExalateErrorCode;
+  readonly status?: number;
+  readonly method?: string;
+  readonly path?: string;
+  readonly serverMessage?: string;
+  readonly serverCode?: string;
+  readonly retryAfterSeconds?: number;
+  readonly ambiguous: boolean;
+  readonly attempts?: number;
+  readonly earlierAttemptAmbiguous: boolean;
+  readonly connectionId?: number;
+
+  constructor(code: ExalateErrorCode, message: string, details: ExalateErrorDetails = {}) {
+    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    this.name = 'ExalateError';
+    this.code = code;
+    this.status = details.status;
+    this.method = details.method;
+    this.path = details.path;
+    this.serverMessage = details.serverMessage;
+    this.serverCode = details.serverCode;
+    this.retryAfterSeconds = details.retryAfterSeconds;
+    this.ambiguous = details.ambiguous ?? false;
+    this.attempts = details.attempts;
+    this.earlierAttemptAmbiguous = details.earlierAttemptAmbiguous ?? false;
+    this.connectionId = details.connectionId;
+    Object.defineProperty(this, BRAND, { value: true });
+  }
+
+  /** Brand check that survives two copies of the package on disk. */
+  static isExalateError(value: unknown): value is ExalateError {
+    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+  }
+}
+
+/** The stable code for an HTTP status. */
+export function codeForStatus(status: number): ExalateErrorCode {
+  switch (status) {
+    case 400:
+    case 422:
+      return 'EXALATE_BAD_REQUEST';
+    case 401:
+      return 'EXALATE_UNAUTHORIZED';
+    case 403:
+      return 'EXALATE_FORBIDDEN';
+    case 404:
+      return 'EXALATE_NOT_FOUND';
+    case 409:
+      return 'EXALATE_CONFLICT';
+    case 410:
+      return 'EXALATE_GONE';
+    case 412:
+      return 'EXALATE_PRECONDITION_FAILED';
+    case 429:
+      return 'EXALATE_RATE_LIMITED';
+    default:
+      return status >= 500 ? 'EXALATE_SERVER_ERROR' : 'EXALATE_BAD_RESPONSE';
+  }
+}
+
+/**
+ * Removes secrets from text bound for an error or a log line: every registered secret (the node
+ * token, JWTs and invitation codes the client has seen) and anything shaped like a JWT.
+ */
+export class Redactor {
+  private readonly secrets = new Set<string>();
+
+  add(secret: string | undefined): void {
+    // Very short strings would redact ordinary words; real secrets are long.
+    if (secret && secret.length >= 6) this.secrets.add(secret);
+  }
+
+  redact(text: string): string {
+    let out = text;
+    for (const secret of this.secrets) {
+      if (out.includes(secret)) out = out.split(secret).join('[REDACTED]');
+    }
+    // Anything that looks like a JWT (three base64url parts, the first a JSON header).
+    return out.replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, '[REDACTED]');
+  }
+}
