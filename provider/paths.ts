@@ -1,4 +1,4 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import * as path from 'node:path';
 
 let root: string | undefined;
@@ -7,7 +7,7 @@ let root: string | undefined;
 export function packageRoot(): string {
   if (root === undefined) {
     let dir = __dirname;
-    while (!existsSync(path.join(dir, 'schemas', 'exalate-connections.schema.json'))) {
+    while (!isPackage(dir)) {
       const parent = path.dirname(dir);
       if (parent === dir) throw new Error('cannot find the exalate-iac package folder');
       dir = parent;
@@ -15,4 +15,14 @@ export function packageRoot(): string {
     root = dir;
   }
   return root;
+}
+
+function isPackage(dir: string): boolean {
+  const file = path.join(dir, 'package.json');
+  if (!existsSync(file)) return false;
+  try {
+    return (JSON.parse(readFileSync(file, 'utf8')) as { name?: string }).name === 'exalate-iac';
+  } catch {
+    return false;
+  }
 }

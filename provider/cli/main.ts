@@ -10,13 +10,37 @@ interface CommandEntry {
 
 /** One command table; each command lives in its own module, loaded only when called. */
 const COMMANDS: Record<string, CommandEntry> = {
-  emulator: {
-    summary: 'serve emulated Exalate nodes (tests, demo, dry runs)',
-    load: async () => (await import('./emulator')).run,
-  },
   validate: {
     summary: 'check connection files offline (schema and semantic rules)',
     load: async () => (await import('./validate')).run,
+  },
+  plan: {
+    summary: 'show what apply would change on the nodes (read-only)',
+    load: async () => (await import('./plan')).run,
+  },
+  apply: {
+    summary: 'make the nodes match the file; invitation codes go to the outputs file',
+    load: async () => (await import('./apply')).run,
+  },
+  drift: {
+    summary: 'report where the nodes differ from the file (exit 2 on drift)',
+    load: async () => (await import('./drift')).run,
+  },
+  import: {
+    summary: "write YAML for a node's live connections",
+    load: async () => (await import('./import')).run,
+  },
+  demo: {
+    summary: 'the whole journey on the embedded emulator (no setup)',
+    load: async () => (await import('./demo')).run,
+  },
+  output: {
+    summary: 'show the invitation codes written by apply (hidden unless --show-sensitive)',
+    load: async () => (await import('./output')).run,
+  },
+  emulator: {
+    summary: 'serve emulated Exalate nodes (tests, demo, dry runs)',
+    load: async () => (await import('./emulator')).run,
   },
 };
 

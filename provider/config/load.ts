@@ -391,7 +391,7 @@ function buildState(
       url: n.url,
       platform: n.platform,
       tokenEnv,
-      location: { file: shown, ...source.locate(['nodes', name]) },
+      location: { file: shown, ...source.locate(['nodes', name], true) },
     });
   }
   const connections = file.connections.map((c: FileConnection, index): DesiredConnection => {

@@ -10,7 +10,7 @@ import {
 } from './normalize';
 import type { Plan, PlannedAction } from './plan';
 import { expand, ResolvedNode } from './nodes';
-import type { InvitationOutput } from './outputs';
+import { InvitationOutput, outputKey } from './outputs';
 
 export interface ApplyEvent {
   action: PlannedAction;
@@ -188,13 +188,13 @@ async function run(step: Step, a: PlannedAction): Promise<string> {
         await step.client(a.node).deleteConnection(a.live.id, a.live.version);
       }
       const { connection, code } = await step.create(d);
-      let current = await step.converge(
+      const current = await step.converge(
         d,
         connection.rules ? connection : await step.fresh(d.node, connection.id),
       );
       if (a.acceptOn && current.status === 'PENDING') {
         await step.accept(d, a.acceptOn, current, code);
-        current = await step.converge(d, await step.fresh(d.node, current.id));
+        await step.converge(d, await step.fresh(d.node, current.id));
         return `${a.kind === 'create' ? 'created' : 'replaced'} and accepted on '${a.acceptOn}'`;
       }
       if (current.status === 'PENDING') {
@@ -275,5 +275,6 @@ export async function applyPlan(
   });
   // A replaced connection gets a new code: keep it rather than forgetting it.
   const replacedKeys = new Set(invitations.map((i) => `${i.node}/${i.connection}`));
+  invitations.sort((a, b) => outputKey(a.node, a.connection).localeCompare(outputKey(b.node, b.connection)));
   return { applied, failed, invitations, removedOutputs: removedOutputs.filter((k) => !replacedKeys.has(k)) };
 }

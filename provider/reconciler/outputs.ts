@@ -36,7 +36,9 @@ export async function readOutputs(file: string): Promise<OutputsFile> {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT')
       return { format_version: OUTPUTS_FORMAT_VERSION, invitations: {} };
-    throw new Error(`${file}: cannot read the outputs file (${(error as Error).message.split('\n')[0]})`);
+    throw new Error(`${file}: cannot read the outputs file (${(error as Error).message.split('\n')[0]})`, {
+      cause: error,
+    });
   }
 }
 
@@ -54,6 +56,9 @@ export async function writeOutputs(
   for (const key of removals) delete current.invitations[key];
   for (const u of updates) current.invitations[outputKey(u.node, u.connection)] = u;
   current.format_version = OUTPUTS_FORMAT_VERSION;
+  current.invitations = Object.fromEntries(
+    Object.entries(current.invitations).sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)),
+  );
   await fs.mkdir(path.dirname(path.resolve(file)), { recursive: true, mode: 0o700 });
   const tmp = `${file}.${randomBytes(6).toString('hex')}.tmp`;
   const handle = await fs.open(tmp, 'wx', 0o600);

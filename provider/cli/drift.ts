@@ -1,0 +1,121 @@
+import { DEFAULT_CONFIG_FILE } from '../config/load';
+import type { ClientFactory } from '../reconciler/nodes';
+import { hasDrift, Plan } from '../reconciler/plan';
+import { formatValue, MARKDOWN_MARKER } from '../reconciler/render';
+import { openSession } from '../reconciler/session';
+import { intOption, parseCommandArgs } from './args';
+import { Io } from './io';
+import { checkFormat, planSession } from './plan';
+
+const HELP = `Usage: exalate-iac drift [--file FILE] [--format text|markdown|json]
+
+Read-only: report, per connection and per field, where the nodes differ from FILE — connections
+deleted, deactivated, renamed or edited by hand. Waiting for a partner to accept is not drift.
+
+  --file FILE       connections file (default: ${DEFAULT_CONFIG_FILE})
+  --format FORMAT   text (default), markdown or json
+  --parallelism N   nodes read at once (default 4)
+
+Exit status: 0 in sync, 2 drift, 1 error.`;
+
+interface DriftEntry {
+  node: string;
+  connection: string;
+  kind: string;
+  reason: string;
+  fields: { field: string; expected: unknown; actual: unknown }[];
+}
+
+export function driftEntries(plan: Plan): DriftEntry[] {
+  return plan.actions
+    .filter((a) => a.drift || a.kind === 'create')
+    .map((a) => ({
+      node: a.node,
+      connection: a.name,
+      kind:
+        a.kind === 'create'
+          ? 'missing'
+          : a.kind === 'no-op'
+            ? a.blocked
+              ? 'conflict'
+              : 'undeclared'
+            : 'changed',
+      reason:
+        a.kind === 'create'
+          ? 'declared but not on the node (deleted or renamed by hand, or never applied)'
+          : a.reason,
+      fields: a.changes.map((c) => ({ field: c.field, expected: c.after, actual: c.before })),
+    }));
+}
+
+export async function run(argv: string[], io: Io, factory?: ClientFactory): Promise<number> {
+  const args = parseCommandArgs(
+    argv,
+    {
+      file: { type: 'string', short: 'f', default: DEFAULT_CONFIG_FILE },
+      format: { type: 'string' },
+      parallelism: { type: 'string' },
+    },
+    HELP,
+    io.out,
+    false,
+  );
+  if (!args) return 0;
+  const format = checkFormat(args.values.format);
+  const parallelism = intOption(args.values.parallelism, 'parallelism', 4, 1);
+  const session = await openSession(args.values.file, io, factory);
+  let plan: Plan;
+  try {
+    plan = await planSession(session, io, { prune: false, allowReplace: true }, parallelism);
+  } finally {
+    await session.close();
+  }
+  const entries = driftEntries(plan);
+  const pending = plan.actions.filter((a) => a.kind === 'pending' || (a.kind === 'accept' && !a.drift));
+  const drifted = hasDrift(plan);
+  if (format === 'json') {
+    io.out(
+      JSON.stringify(
+        {
+          format_version: '1',
+          drift: drifted,
+          drifted: entries,
+          pending: pending.map((a) => ({
+            node: a.node,
+            connection: a.name,
+            invitation_created_at: a.live?.invitationCreatedAt ?? null,
+          })),
+        },
+        null,
+        2,
+      ) + '\n',
+    );
+  } else if (format === 'markdown') {
+    const out = [
+      MARKDOWN_MARKER.replace(':plan', ':drift'),
+      `### exalate-iac drift — ${drifted ? `${entries.length} drifted` : 'in sync'}`,
+      '',
+    ];
+    for (const e of entries) {
+      out.push(`- **${e.node}/${e.connection}** (${e.kind}): ${e.reason}`);
+      for (const f of e.fields)
+        out.push(
+          `  - \`${f.field}\`: expected ${formatValue(f.field, f.expected)}, found ${formatValue(f.field, f.actual)}`,
+        );
+    }
+    if (pending.length > 0) out.push('', `${pending.length} waiting for acceptance (not drift).`);
+    io.out(out.join('\n') + '\n');
+  } else {
+    if (!drifted) io.out('No drift: the nodes match the configuration.\n');
+    else io.out(`Drift detected in ${entries.length} connection${entries.length === 1 ? '' : 's'}:\n`);
+    for (const e of entries) {
+      io.out(`  ${e.node}/${e.connection} (${e.kind}): ${e.reason}\n`);
+      for (const f of e.fields)
+        io.out(
+          `      ${f.field}: expected ${formatValue(f.field, f.expected)}, found ${formatValue(f.field, f.actual)}\n`,
+        );
+    }
+    for (const a of pending) io.out(`  ${a.node}/${a.name}: waiting for acceptance (not drift)\n`);
+  }
+  return drifted ? 2 : 0;
+}
