@@ -1,5 +1,6 @@
 import { cpus } from 'node:os';
 import { BenchResult, table } from './measure';
+import { benchPlan } from './plan';
 import { benchValidate } from './validate';
 
 /** `npm run bench`: every benchmark, side by side, as a Markdown table. */
@@ -7,6 +8,7 @@ async function main(): Promise<void> {
   const only = process.argv[2];
   const results: BenchResult[] = [];
   if (!only || only === 'validate') results.push(...(await benchValidate()));
+  if (!only || only === 'plan') results.push(...(await benchPlan()));
   process.stdout.write(
     `Node ${process.version}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}\n\n`,
   );
