@@ -1,7 +1,8 @@
 import type { Connection } from '../client/types';
 import type { DesiredConnection, DesiredState } from '../model/connection';
 import { withOwnership } from './normalize';
-import { computePlan, diffConnection, hasChanges, hasDrift, LiveNode, summarize } from './plan';
+import type { NodeApi } from '../client/types';
+import { computePlan, diffConnection, hasChanges, hasDrift, LiveNode, readLive, summarize } from './plan';
 import type { ResolvedNode } from './nodes';
 
 // computePlan is pure: these tests feed it declared and live state directly.
@@ -317,5 +318,32 @@ describe('action kinds', () => {
       blocked: expect.stringMatching(/owned by 'other-team'/),
     });
     expect(hasChanges(p)).toBe(true);
+  });
+});
+
+describe('reading a node', () => {
+  test('a node that ignores expand=rules,triggers is read with per-connection calls and plans the same', async () => {
+    // The emulator always honours `expand`; a node that does not is stood in for by this object.
+    const d = desired();
+    const full = liveOf(d);
+    const { rules: _rules, triggers: _triggers, ...bare } = full;
+    const calls: string[] = [];
+    const node = {
+      async *listConnections() {
+        yield { ...bare };
+      },
+      getRules: async (id: number) => (calls.push(`rules ${id}`), full.rules!),
+      getTriggers: async (id: number) => (calls.push(`triggers ${id}`), full.triggers!),
+    } as unknown as NodeApi;
+    const live = await readLive(new Map([['fs', node]]));
+    expect(calls.sort()).toEqual(['rules 7', 'triggers 7']);
+    const p = computePlan(
+      state([d]),
+      new Map([...live, ['jira', { connections: [], byName: new Map() }]]),
+      RESOLVED,
+      {},
+      { prune: false, allowReplace: false },
+    );
+    expect(p.actions.map((a) => a.kind)).toEqual(['no-op']);
   });
 });

@@ -100,6 +100,14 @@ export async function readLive(
     const connections: Connection[] = [];
     try {
       for await (const c of client.listConnections({ expand: ['rules', 'triggers'] })) connections.push(c);
+      // A node that ignores `expand` costs two reads per connection, but still plans correctly.
+      const bare = connections.filter(
+        (c) => c.triggers === undefined || (c.rules === undefined && c.configurationType === 'SCRIPT'),
+      );
+      await mapLimit(bare, parallelism, async (c) => {
+        if (c.triggers === undefined) c.triggers = await client.getTriggers(c.id);
+        if (c.rules === undefined && c.configurationType === 'SCRIPT') c.rules = await client.getRules(c.id);
+      });
     } catch (error) {
       throw new NodeError(name, error);
     }
