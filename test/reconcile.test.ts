@@ -464,3 +464,85 @@ describe('import', () => {
     expect(readdirSync(ws.dir).sort()).toEqual(before);
   });
 });
+
+describe('two-party steps', () => {
+  let ws: Workspace;
+  beforeEach(async () => {
+    ws = await workspace();
+  });
+  afterEach(async () => {
+    await ws.close();
+  });
+
+  test('a failed acceptance is reported with its connection while the rest apply; the next plan accepts it', async () => {
+    ws.emulator.injectFaults({
+      kind: 'status',
+      status: 400,
+      method: 'POST',
+      path: '/invitations/accept',
+      times: 1,
+    });
+    const first = await ws.cli(['apply', ...FILE, '--yes']);
+    expect(first.code).toBe(1);
+    expect(first.stderr).toMatch(
+      /Apply failed for 1 of 3 connections:\n  acme-freshservice\/service-desk-to-engineering \(create\): .*400/,
+    );
+    expect(first.stdout).toContain(
+      'ok acme-freshservice/acme-to-partner-jira: created; invitation code written to the outputs',
+    );
+    const plan = await ws.cli(['plan', ...FILE]);
+    expect(plan.stdout).toContain(
+      "~ acme-freshservice/service-desk-to-engineering  (accept: waiting for acceptance: accept the invitation on 'acme-jira')",
+    );
+    expect(plan.stdout).toContain('Plan: 0 to add, 1 to change, 0 to destroy.');
+    expect((await ws.cli(['apply', ...FILE, '--yes'])).code).toBe(0);
+    const jira = await ws.list('acme-jira');
+    expect(jira.find((c) => c.name === 'service-desk-to-engineering')).toMatchObject({
+      role: 'ACCEPTOR',
+      status: 'ACTIVE',
+    });
+    expect((await ws.cli(['plan', ...FILE, '--detailed-exitcode'])).code).toBe(0);
+  });
+
+  test('regenerate replaces a pending code in the outputs; the old code stops working', async () => {
+    expect((await ws.cli(['apply', ...FILE, '--yes'])).code).toBe(0);
+    const [, oldCode] = secrets(ws);
+    const r = await ws.cli(['regenerate', 'acme-to-partner-jira', ...FILE]);
+    expect(r.code).toBe(0);
+    expect(r.stdout).toContain(
+      'New invitation code for acme-freshservice/acme-to-partner-jira written to .exalate/outputs.json',
+    );
+    const [, newCode] = secrets(ws);
+    expect(newCode).not.toBe(oldCode);
+    expectNoSecrets(r.stdout + r.stderr, [ws.token, oldCode as string, newCode as string]);
+    await expect(
+      ws.client('acme-jira').acceptInvitation({ invitationCode: oldCode as string }),
+    ).rejects.toMatchObject({ code: 'EXALATE_GONE' });
+    const accepted = await ws.client('acme-jira').acceptInvitation({ invitationCode: newCode as string });
+    expect(accepted.status).toBe('ACTIVE');
+    const active = await ws.cli(['regenerate', 'service-desk-to-engineering', ...FILE]);
+    expect(active.code).toBe(1);
+    expect(active.stderr).toContain('is ACTIVE, not waiting for acceptance');
+  });
+
+  test('a connection renamed by hand is drift: the declared name is missing and the new one undeclared', async () => {
+    expect((await ws.cli(['apply', ...FILE, '--yes'])).code).toBe(0);
+    const client = ws.client('acme-freshservice');
+    const old = await client.findConnectionByName('acme-to-partner-jira');
+    await client.deleteConnection(old!.id);
+    await client.createConnection({
+      name: 'acme-to-partner',
+      description: old!.description,
+      localShortName: old!.localShortName,
+      remoteShortName: old!.remoteShortName,
+      configurationType: old!.configurationType,
+      communication: old!.communication,
+    });
+    const r = await ws.cli(['drift', ...FILE]);
+    expect(r.code).toBe(2);
+    expect(r.stdout).toContain('acme-freshservice/acme-to-partner-jira (missing)');
+    expect(r.stdout).toContain(
+      'acme-freshservice/acme-to-partner (undeclared): created by this owner and no longer declared',
+    );
+  });
+});

@@ -30,6 +30,10 @@ const COMMANDS: Record<string, CommandEntry> = {
     summary: "write YAML for a node's live connections",
     load: async () => (await import('./import')).run,
   },
+  regenerate: {
+    summary: 'issue a new invitation code for a connection still waiting for its partner',
+    load: async () => (await import('./regenerate')).run,
+  },
   demo: {
     summary: 'the whole journey on the embedded emulator (no setup)',
     load: async () => (await import('./demo')).run,

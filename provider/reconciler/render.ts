@@ -110,7 +110,7 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   for (const a of pending) {
     const old = age(a.live?.invitationCreatedAt, now);
     out.push(
-      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${a.reason}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows where the code is`,
+      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${a.reason}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${a.name}\` replaces it`,
     );
   }
   if (pending.length > 0) out.push('');
