@@ -485,7 +485,7 @@ describe('two-party steps', () => {
     const first = await ws.cli(['apply', ...FILE, '--yes']);
     expect(first.code).toBe(1);
     expect(first.stderr).toMatch(
-      /Apply failed for 1 of 3 connections:\n  acme-freshservice\/service-desk-to-engineering \(create\): .*400/,
+      /Apply failed for 1 of 3 connections:\n {2}acme-freshservice\/service-desk-to-engineering \(create\): .*400/,
     );
     expect(first.stdout).toContain(
       'ok acme-freshservice/acme-to-partner-jira: created; invitation code written to the outputs',
