@@ -1,29 +1,9 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import type {
-  Communication,
-  ConfigurationType,
-  ConnectionStatus,
-  Rules,
-  Trigger,
-} from '../provider/client/types';
+import type { Connection, Rules, Trigger } from '../provider/client/types';
 
 /** A connection as the emulator stores it: the wire fields plus what only the node knows. */
-export interface StoredConnection {
-  id: number;
-  name: string;
-  description: string;
-  status: ConnectionStatus;
-  configurationType: ConfigurationType;
-  localShortName: string;
-  remoteShortName: string;
-  communication: Communication;
-  version: number;
-  role: 'INITIATOR' | 'ACCEPTOR';
-  createdAt: string;
-  updatedAt: string;
-  invitationCreatedAt?: string;
-  errorMessage?: string;
+export interface StoredConnection extends Omit<Connection, 'rules' | 'triggers'> {
   incomingScope?: string;
   /** Script mode only. */
   rules?: Rules;

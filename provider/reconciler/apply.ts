@@ -4,6 +4,7 @@ import { mapLimit } from './concurrency';
 import {
   communicationType,
   configurationType,
+  normalizeText,
   normalizeTriggers,
   readOwnership,
   withOwnership,
@@ -104,7 +105,7 @@ class Step {
     const description = withOwnership(d.description, { owner: this.owner, protect: d.protect });
     const { text, ownership } = readOwnership(current.description);
     const descriptionDiffers =
-      text.replace(/\s+$/, '') !== d.description.replace(/\r\n?/g, '\n').replace(/\s+$/, '') ||
+      normalizeText(text) !== normalizeText(d.description) ||
       (ownership?.protect ?? false) !== d.protect;
     if (descriptionDiffers)
       current = await api.updateConnection(current.id, { description }, current.version);
