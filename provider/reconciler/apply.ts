@@ -105,8 +105,7 @@ class Step {
     const description = withOwnership(d.description, { owner: this.owner, protect: d.protect });
     const { text, ownership } = readOwnership(current.description);
     const descriptionDiffers =
-      normalizeText(text) !== normalizeText(d.description) ||
-      (ownership?.protect ?? false) !== d.protect;
+      normalizeText(text) !== normalizeText(d.description) || (ownership?.protect ?? false) !== d.protect;
     if (descriptionDiffers)
       current = await api.updateConnection(current.id, { description }, current.version);
     if (d.rules && d.mode === 'script') {
