@@ -458,6 +458,18 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   baseUrl = `http://${shownHost}:${port}`;
+  // Restarted on another port: links between emulated nodes follow, as a real node's URL is stable.
+  let moved = false;
+  for (const node of Object.values(state.nodes)) {
+    for (const c of node.connections) {
+      const target = c.communication.remoteUrl ? nodeOfUrl(c.communication.remoteUrl) : undefined;
+      if (target && c.communication.remoteUrl !== nodeUrl(baseUrl, target)) {
+        c.communication.remoteUrl = nodeUrl(baseUrl, target);
+        moved = true;
+      }
+    }
+  }
+  if (moved) saveState(options.dataDir, state);
 
   let closed: Promise<void> | undefined;
   return {

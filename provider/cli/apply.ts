@@ -13,7 +13,12 @@ import {
   readLive,
   summarize,
 } from '../reconciler/plan';
-import { DEFAULT_OUTPUTS_FILE, writeGithubOutputs, writeOutputs } from '../reconciler/outputs';
+import {
+  checkOutputsWritable,
+  DEFAULT_OUTPUTS_FILE,
+  writeGithubOutputs,
+  writeOutputs,
+} from '../reconciler/outputs';
 import { renderText } from '../reconciler/render';
 import { clientsFor, openSession, reportEnvironment } from '../reconciler/session';
 import { defaultClientFactory } from '../reconciler/clients';
@@ -51,12 +56,23 @@ async function readPlanFile(file: string, shown: string): Promise<Plan> {
       `cannot read the plan ${file}: ${code === 'ENOENT' ? 'file not found' : 'not a plan file (invalid JSON)'}`,
     );
   }
-  if (
-    !plan ||
-    plan.format_version !== PLAN_FORMAT_VERSION ||
-    !Array.isArray(plan.actions) ||
-    !Array.isArray(plan.nodes)
-  ) {
+  const kinds = ['create', 'update', 'replace', 'accept', 'delete', 'pending', 'no-op'];
+  const wellFormed =
+    plan !== null &&
+    typeof plan === 'object' &&
+    plan.format_version === PLAN_FORMAT_VERSION &&
+    typeof plan.owner === 'string' &&
+    plan.fingerprints !== null &&
+    typeof plan.fingerprints === 'object' &&
+    Array.isArray(plan.nodes) &&
+    plan.nodes.every(
+      (n) => n && typeof n.name === 'string' && typeof n.url === 'string' && typeof n.tokenEnv === 'string',
+    ) &&
+    Array.isArray(plan.actions) &&
+    plan.actions.every(
+      (a) => a && kinds.includes(a.kind) && typeof a.node === 'string' && typeof a.name === 'string',
+    );
+  if (!wellFormed) {
     throw new UsageError(`${shown} is not an exalate-iac plan (format_version ${PLAN_FORMAT_VERSION})`);
   }
   return plan;
@@ -84,6 +100,13 @@ export async function run(
   const approved = args.values.yes || args.values['auto-approve'];
   const colour = colourOn(io, args.values['no-color']);
   const planFile = args.positionals[0];
+  const outputsFile = path.resolve(io.cwd, args.values['outputs-file']);
+  // Before any change: the outputs file must be usable, or new codes would have nowhere to go.
+  try {
+    await checkOutputsWritable(outputsFile);
+  } catch (error) {
+    throw new UsageError(`--outputs-file ${args.values['outputs-file']}: ${(error as Error).message}`);
+  }
 
   let plan: Plan;
   let clients: Map<string, NodeApi>;
@@ -188,17 +211,28 @@ export async function run(
     await Promise.all([...clients.values()].map((c) => c.close()));
   }
 
-  const outputsFile = path.resolve(io.cwd, args.values['outputs-file']);
+  let outputsFailed = false;
   if (result.invitations.length > 0 || result.removedOutputs.length > 0) {
-    await writeOutputs(outputsFile, result.invitations, result.removedOutputs);
-    const codes = result.invitations.filter((i) => i.code).length;
-    if (codes > 0) {
-      io.out(
-        `\n${codes} invitation code${codes === 1 ? '' : 's'} written to ${args.values['outputs-file']} (mode 0600). Show them with \`exalate-iac output --show-sensitive\`.\n`,
+    try {
+      await writeOutputs(outputsFile, result.invitations, result.removedOutputs);
+      const codes = result.invitations.filter((i) => i.code).length;
+      if (codes > 0) {
+        const flag =
+          args.values['outputs-file'] === DEFAULT_OUTPUTS_FILE
+            ? ''
+            : ` --outputs-file ${args.values['outputs-file']}`;
+        io.out(
+          `\n${codes} invitation code${codes === 1 ? '' : 's'} written to ${args.values['outputs-file']} (mode 0600). Show them with \`exalate-iac output --show-sensitive${flag}\`.\n`,
+        );
+      }
+      if (io.env.GITHUB_ACTIONS === 'true' && io.env.GITHUB_OUTPUT) {
+        await writeGithubOutputs(io.env.GITHUB_OUTPUT, result.invitations, io.out);
+      }
+    } catch (error) {
+      outputsFailed = true;
+      io.err(
+        `\nexalate-iac apply: could not write the outputs (${(error as Error).message}); the codes stay on the nodes: the next apply writes them again\n`,
       );
-    }
-    if (io.env.GITHUB_ACTIONS === 'true' && io.env.GITHUB_OUTPUT) {
-      await writeGithubOutputs(io.env.GITHUB_OUTPUT, result.invitations, io.out);
     }
   }
   const s = summarize(plan);
@@ -208,6 +242,7 @@ export async function run(
     io.err('Fix the cause and run apply again: it continues where this run stopped.\n');
     return 1;
   }
+  if (outputsFailed) return 1;
   io.out(`\nApply complete! Connections: ${s.add} added, ${s.change} changed, ${s.destroy} destroyed.\n`);
   return 0;
 }

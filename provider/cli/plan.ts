@@ -57,6 +57,21 @@ export async function planSession(
   }
 }
 
+/** Write the plan atomically; a folder that does not exist is a usage error, and no temp file stays. */
+async function savePlan(plan: Plan, file: string, shown: string): Promise<void> {
+  const tmp = `${file}.tmp-${process.pid}`;
+  try {
+    await fs.writeFile(tmp, JSON.stringify(plan, null, 2) + '\n');
+    await fs.rename(tmp, file);
+  } catch (error) {
+    await fs.rm(tmp, { force: true });
+    const code = (error as NodeJS.ErrnoException).code;
+    throw new UsageError(
+      `cannot write the plan to ${shown} (${code === 'ENOENT' ? 'no such folder' : (code ?? 'error')})`,
+    );
+  }
+}
+
 export function checkFormat(format: string | undefined): 'text' | 'markdown' | 'json' {
   if (format === undefined || format === 'text' || format === 'markdown' || format === 'json')
     return format ?? 'text';
@@ -93,12 +108,8 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
       { prune: args.values.prune, allowReplace: args.values['allow-replace'] },
       parallelism,
     );
-    if (args.values.out !== undefined) {
-      const out = path.resolve(io.cwd, args.values.out);
-      const tmp = `${out}.tmp-${process.pid}`;
-      await fs.writeFile(tmp, JSON.stringify(plan, null, 2) + '\n');
-      await fs.rename(tmp, out);
-    }
+    if (args.values.out !== undefined)
+      await savePlan(plan, path.resolve(io.cwd, args.values.out), args.values.out);
     io.out(render(plan, format, colourOn(io, args.values['no-color'])));
     if (args.values.out !== undefined && format === 'text')
       io.out(

@@ -1,7 +1,12 @@
 import * as path from 'node:path';
 import { DEFAULT_CONFIG_FILE } from '../config/load';
 import type { ClientFactory } from '../reconciler/nodes';
-import { DEFAULT_OUTPUTS_FILE, writeGithubOutputs, writeOutputs } from '../reconciler/outputs';
+import {
+  checkOutputsWritable,
+  DEFAULT_OUTPUTS_FILE,
+  writeGithubOutputs,
+  writeOutputs,
+} from '../reconciler/outputs';
 import { openSession } from '../reconciler/session';
 import { parseCommandArgs } from './args';
 import { ExitError, UsageError } from './errors';
@@ -51,6 +56,12 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
       );
       throw new ExitError(1);
     }
+    const outputsFile = path.resolve(io.cwd, args.values['outputs-file']);
+    try {
+      await checkOutputsWritable(outputsFile);
+    } catch (error) {
+      throw new UsageError(`--outputs-file ${args.values['outputs-file']}: ${(error as Error).message}`);
+    }
     const invitation = await client.regenerateInvitation(live.id);
     const output = {
       node: declared.node,
@@ -60,7 +71,7 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
       createdAt: invitation.createdAt,
       updatedAt: new Date().toISOString(),
     };
-    await writeOutputs(path.resolve(io.cwd, args.values['outputs-file']), [output]);
+    await writeOutputs(outputsFile, [output]);
     if (io.env.GITHUB_ACTIONS === 'true' && io.env.GITHUB_OUTPUT)
       await writeGithubOutputs(io.env.GITHUB_OUTPUT, [output], io.out);
     io.out(

@@ -2,7 +2,8 @@ import { parseCommandArgs } from './args';
 import { UsageError } from './errors';
 import { Io } from './io';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load';
-import { Finding, formatFinding, githubAnnotation } from '../config/findings';
+import type { Finding } from '../config/findings';
+import { reportFindings } from './report';
 
 const HELP = `Usage: exalate-iac validate [FILE…] [--format text|json]
 
@@ -40,15 +41,12 @@ export async function run(argv: string[], io: Io): Promise<number> {
   }));
   const errors = findings.filter((f) => f.severity === 'error').length;
 
-  if (io.env.GITHUB_ACTIONS === 'true') {
-    for (const f of findings) io.out(`${githubAnnotation(f)}\n`);
-  }
   if (format === 'json') {
     io.out(
       `${JSON.stringify({ format_version: '1', valid: errors === 0, errors, files: summaries, findings }, null, 2)}\n`,
     );
   } else if (errors > 0) {
-    for (const f of findings) io.out(`${formatFinding(f)}\n`);
+    reportFindings(io, findings, 'out');
     io.out(
       `${errors} ${errors === 1 ? 'error' : 'errors'} in ${summaries.filter((s) => !s.valid).length} of ${files.length} ${files.length === 1 ? 'file' : 'files'}\n`,
     );

@@ -203,7 +203,11 @@ export class NodeClient implements NodeApi {
     try {
       parsed = new URL(options.url);
     } catch {
-      throw new ExalateError('EXALATE_BAD_REQUEST', `node URL '${options.url}' is not a valid URL`);
+      // The value is not repeated: a token put where the URL belongs must not be echoed.
+      throw new ExalateError(
+        'EXALATE_BAD_REQUEST',
+        'the node URL is not a valid URL (expected https://host/…)',
+      );
     }
     if (parsed.protocol !== 'https:' && parsed.protocol !== 'http:') {
       throw new ExalateError(
@@ -215,7 +219,7 @@ export class NodeClient implements NodeApi {
       throw new ExalateError(
         'EXALATE_INSECURE_URL',
         `refusing plain http:// to ${parsed.host}: the token would travel unencrypted; use https:// ` +
-          '(or set allowInsecureHttp for a trusted network)',
+          '(on a trusted network: the allowInsecureHttp option, EXALATE_ALLOW_INSECURE_HTTP=1 for the CLI)',
       );
     }
     if (parsed.username || parsed.password) {

@@ -301,7 +301,8 @@ function checkUrl(url: string, at: string[], problems: Problem[]): void {
     problems.push({
       path: at,
       atKey: false,
-      message: `not a URL: '${url}' (write https://host/… or \${ENV_VAR})`,
+      message:
+        'not a URL (write https://host/… or ${ENV_VAR}); the value is not repeated in case it is a secret',
     });
     return;
   }

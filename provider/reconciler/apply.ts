@@ -4,13 +4,14 @@ import { mapLimit } from './concurrency';
 import {
   communicationType,
   configurationType,
+  normalizeScript,
   normalizeText,
   normalizeTriggers,
   readOwnership,
   withOwnership,
 } from './normalize';
-import type { Plan, PlannedAction } from './plan';
-import { expand, ResolvedNode } from './nodes';
+import { desiredRemoteUrl, findCounterpart, Plan, PlannedAction } from './plan';
+import type { ResolvedNode } from './nodes';
 import { InvitationOutput, outputKey } from './outputs';
 
 export interface ApplyEvent {
@@ -68,13 +69,8 @@ class Step {
   /** Initiate the connection; after a conflict (someone else just created it) adopt the one that exists. */
   async create(d: DesiredConnection): Promise<{ connection: Connection; code?: string }> {
     const api = this.client(d.node);
-    let remoteUrl: string | undefined;
-    if (d.type === 'public') {
-      remoteUrl =
-        d.remote?.node !== undefined
-          ? this.resolved.get(d.remote.node)?.url
-          : expand(d.remote?.url ?? '', this.env, `${d.name}.remote.url`, d.location);
-    }
+    const remoteUrl = desiredRemoteUrl(d, this.resolved, this.env);
+    let result: { connection: Connection; code?: string };
     try {
       const created = await api.createConnection({
         name: d.name,
@@ -84,7 +80,7 @@ class Step {
         configurationType: configurationType(d.mode),
         communication: { type: communicationType(d.type), ...(remoteUrl ? { remoteUrl } : {}) },
       });
-      return {
+      result = {
         connection: created.connection,
         ...(created.invitationCode ? { code: created.invitationCode } : {}),
       };
@@ -92,14 +88,32 @@ class Step {
       if (codeOf(error) !== 'EXALATE_CONFLICT') throw error;
       const existing = await api.findConnectionByName(d.name);
       if (!existing) throw error;
-      const { ownership } = readOwnership(existing.description);
-      if (ownership?.owner !== this.owner) throw error;
-      return { connection: existing };
+      result = { connection: existing };
+    }
+    // After a lost answer the client may hand back a connection it found by name: only adopt ours.
+    const owner = readOwnership(result.connection.description).ownership?.owner;
+    if (owner !== this.owner) {
+      throw new Error(
+        `a connection named '${d.name}' already exists on '${d.node}'${owner ? `, owned by '${owner}'` : ', not created by this tool'}`,
+      );
+    }
+    return result;
+  }
+
+  /**
+   * Bring rules, triggers, description and status of a live connection to the declared values.
+   * When someone else changed it meanwhile (412), read it again and converge once more.
+   */
+  async converge(d: DesiredConnection, live: Connection): Promise<Connection> {
+    try {
+      return await this.convergeOnce(d, live);
+    } catch (error) {
+      if (codeOf(error) !== 'EXALATE_PRECONDITION_FAILED') throw error;
+      return this.convergeOnce(d, await this.fresh(d.node, live.id));
     }
   }
 
-  /** Bring rules, triggers, description and status of a live connection to the declared values. */
-  async converge(d: DesiredConnection, live: Connection): Promise<Connection> {
+  private async convergeOnce(d: DesiredConnection, live: Connection): Promise<Connection> {
     const api = this.client(d.node);
     let current = live;
     const description = withOwnership(d.description, { owner: this.owner, protect: d.protect });
@@ -114,7 +128,10 @@ class Step {
         outgoing: d.rules.outgoing ?? have.outgoing,
         incoming: d.rules.incoming ?? have.incoming,
       };
-      if (want.outgoing !== have.outgoing || want.incoming !== have.incoming) {
+      if (
+        normalizeScript(want.outgoing) !== normalizeScript(have.outgoing) ||
+        normalizeScript(want.incoming) !== normalizeScript(have.incoming)
+      ) {
         current = await api.putRules(current.id, want, current.version);
       }
     }
@@ -138,19 +155,24 @@ class Step {
     initiator: Connection,
     code: string | undefined,
   ): Promise<void> {
-    const invitationCode = code ?? (await this.client(d.node).getInvitation(initiator.id)).invitationCode;
     const other = this.client(acceptOn);
     try {
+      const invitationCode = code ?? (await this.client(d.node).getInvitation(initiator.id)).invitationCode;
       await other.acceptInvitation({
         invitationCode,
         ...(d.incomingScope ? { incomingScope: d.incomingScope } : {}),
       });
     } catch (error) {
-      // Accepted by a concurrent run (or before a crash): fine when the accepting side exists.
+      // Accepted by a concurrent run (or before a crash): fine when this one's accepting side exists.
       const code = codeOf(error);
       if (code !== 'EXALATE_CONFLICT' && code !== 'EXALATE_GONE') throw error;
-      const existing = await other.findConnectionByName(d.name);
-      if (!existing || existing.role !== 'ACCEPTOR') throw error;
+      const peer = await other.findConnectionByName(d.name);
+      const side = findCounterpart(
+        peer ? { connections: [peer], byName: new Map([[peer.name, peer]]) } : undefined,
+        d.name,
+        this.resolved.get(d.node)?.url,
+      );
+      if (!side) throw error;
     }
     this.invitations.push({
       node: d.node,
@@ -172,6 +194,16 @@ class Step {
     });
   }
 
+  /**
+   * Delete the planned connection (refused with 412 if it changed since the plan), then its
+   * accepting side on a declared node: never the other way round, so a refusal leaves both.
+   */
+  async remove(a: PlannedAction): Promise<void> {
+    if (!a.live) throw new Error('the plan has no live connection for this action');
+    await this.client(a.node).deleteConnection(a.live.id, a.live.version);
+    if (a.counterpart) await this.client(a.counterpart.node).deleteConnection(a.counterpart.id);
+  }
+
   async fresh(node: string, id: number): Promise<Connection> {
     return this.client(node).getConnection(id);
   }
@@ -183,10 +215,7 @@ async function run(step: Step, a: PlannedAction): Promise<string> {
     case 'create':
     case 'replace': {
       if (!d) throw new Error('the plan has no declared connection for this action');
-      if (a.kind === 'replace' && a.live) {
-        if (a.counterpart) await step.client(a.counterpart.node).deleteConnection(a.counterpart.id);
-        await step.client(a.node).deleteConnection(a.live.id, a.live.version);
-      }
+      if (a.kind === 'replace' && a.live) await step.remove(a);
       const { connection, code } = await step.create(d);
       const current = await step.converge(
         d,
@@ -222,8 +251,7 @@ async function run(step: Step, a: PlannedAction): Promise<string> {
     }
     case 'delete': {
       if (!a.live) throw new Error('the plan has no live connection for this action');
-      if (a.counterpart) await step.client(a.counterpart.node).deleteConnection(a.counterpart.id);
-      await step.client(a.node).deleteConnection(a.live.id, a.live.version);
+      await step.remove(a);
       return 'deleted';
     }
     case 'pending': {

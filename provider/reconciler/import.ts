@@ -38,6 +38,7 @@ export function buildImport(
   const skipped: { name: string; reason: string }[] = [];
   const usedNodes = new Set<string>([nodeName]);
   const connections: Record<string, unknown>[] = [];
+  const usedSegments = new Set<string>();
   const rulesDir = `${path.basename(outFile).replace(/\.exalate\.ya?ml$|\.ya?ml$/, '')}-rules`;
 
   const declaredByUrl = (url: string | undefined): string | undefined =>
@@ -96,7 +97,11 @@ export function buildImport(
     if (c.status === 'DEACTIVATED') entry.enabled = false;
     if (ownership?.protect) entry.protect = true;
     if (c.configurationType === 'SCRIPT' && c.rules) {
-      const base = `${rulesDir}/${safeSegment(c.name)}`;
+      // Names that map to the same folder ("Foo Bar", "Foo-Bar") get a numbered one each.
+      let segment = safeSegment(c.name);
+      for (let n = 2; usedSegments.has(segment.toLowerCase()); n++) segment = `${safeSegment(c.name)}-${n}`;
+      usedSegments.add(segment.toLowerCase());
+      const base = `${rulesDir}/${segment}`;
       entry.rules = { outgoing: `${base}/outgoing.groovy`, incoming: `${base}/incoming.groovy` };
       files.push({ path: `${base}/outgoing.groovy`, content: c.rules.outgoing });
       files.push({ path: `${base}/incoming.groovy`, content: c.rules.incoming });
@@ -142,16 +147,19 @@ export async function writeImport(dir: string, files: { path: string; content: s
   }
   if (existing.length > 0) throw new ImportConflictError(existing);
   const written: string[] = [];
+  const madeDirs: string[] = [];
   try {
     for (const f of files) {
       const full = path.join(dir, f.path);
-      await fs.mkdir(path.dirname(full), { recursive: true });
+      const made = await fs.mkdir(path.dirname(full), { recursive: true });
+      if (made) madeDirs.push(made);
       await fs.writeFile(full, f.content, { flag: 'wx' });
       written.push(full);
     }
   } catch (error) {
-    // Leave nothing half-written.
+    // Leave nothing half-written: the files, then the folders this run created.
     await Promise.all(written.map((w) => fs.rm(w, { force: true })));
+    for (const d of madeDirs.reverse()) await fs.rm(d, { recursive: true, force: true });
     throw error;
   }
 }

@@ -8,6 +8,8 @@ export interface ResolvedNode {
   url: string;
   platform: Platform;
   token: string;
+  /** Plain http:// to a non-loopback host, allowed only by EXALATE_ALLOW_INSECURE_HTTP=1. */
+  allowInsecureHttp?: boolean;
 }
 
 export type ClientFactory = (node: ResolvedNode) => NodeApi;
@@ -48,7 +50,13 @@ export function resolveNode(node: DesiredNode, env: NodeJS.ProcessEnv): Resolved
       node.location,
     );
   }
-  return { name: node.name, url: url.replace(/\/+$/, ''), platform: node.platform, token };
+  return {
+    name: node.name,
+    url: url.replace(/\/+$/, ''),
+    platform: node.platform,
+    token,
+    ...(env.EXALATE_ALLOW_INSECURE_HTTP === '1' ? { allowInsecureHttp: true } : {}),
+  };
 }
 
 /** Every declared node resolved; all missing variables reported at once. */
@@ -58,6 +66,16 @@ export function resolveNodes(state: DesiredState, env: NodeJS.ProcessEnv): Map<s
   for (const node of state.nodes.values()) {
     try {
       resolved.set(node.name, resolveNode(node, env));
+    } catch (error) {
+      if (error instanceof EnvironmentError) errors.push(error);
+      else throw error;
+    }
+  }
+  // Remote URLs are expanded at plan time: check their references now, with the nodes'.
+  for (const c of state.connections) {
+    if (c.remote?.url === undefined) continue;
+    try {
+      expand(c.remote.url, env, `connection ${c.name}: remote.url`, c.location);
     } catch (error) {
       if (error instanceof EnvironmentError) errors.push(error);
       else throw error;

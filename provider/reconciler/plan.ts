@@ -141,7 +141,7 @@ export function fingerprint(node: LiveNode): string {
 }
 
 /** The URL the desired connection points at, for PUBLIC ones. */
-function desiredRemoteUrl(
+export function desiredRemoteUrl(
   c: DesiredConnection,
   resolved: Map<string, ResolvedNode>,
   env: NodeJS.ProcessEnv,
@@ -247,7 +247,7 @@ export function diffConnection(
 }
 
 /** The accepting side of `initiator` on `node`, if it exists there. */
-function findCounterpart(
+export function findCounterpart(
   live: LiveNode | undefined,
   name: string,
   initiatorUrl: string | undefined,
@@ -296,7 +296,9 @@ export function computePlan(
     const base = { node: desired.node, name: desired.name, desired, changes: [] as FieldChange[] };
 
     if (!existing) {
+      const taken = acceptOn !== undefined ? live.get(acceptOn)?.byName.get(desired.name) : undefined;
       actions.push({
+        ...(taken ? { blocked: nameTaken(acceptOn as string, desired.name) } : {}),
         ...base,
         kind: 'create',
         reason: acceptOn
@@ -339,6 +341,20 @@ export function computePlan(
     }
 
     const { immutable, mutable } = diffConnection(desired, existing, state.owner, remoteUrl);
+    const initiatorUrl = resolved.get(desired.node)?.url;
+    if (
+      acceptOn !== undefined &&
+      existing.status !== 'PENDING' &&
+      !findCounterpart(live.get(acceptOn), desired.name, initiatorUrl)
+    ) {
+      // The accepting side was deleted on the declared node: only a new invitation repairs it.
+      immutable.push({
+        field: `accepting side on '${acceptOn}'`,
+        before: 'missing',
+        after: 'present',
+        forcesReplacement: true,
+      });
+    }
     if (immutable.length > 0) {
       const protectedLive = ownership?.protect === true;
       const blocked = protectedLive
@@ -375,12 +391,8 @@ export function computePlan(
         changes: mutable,
         acceptOn,
         reason: `waiting for acceptance: accept the invitation on '${acceptOn}'`,
-        ...(taken
-          ? {
-              blocked: `'${acceptOn}' already has a connection named '${desired.name}' that is not this one's accepting side`,
-            }
-          : {}),
-        drift: false,
+        ...(taken ? { blocked: nameTaken(acceptOn as string, desired.name) } : {}),
+        drift: mutable.length > 0,
       });
       continue;
     }
@@ -471,6 +483,10 @@ export function computePlan(
     fingerprints,
     unmanaged,
   };
+}
+
+function nameTaken(node: string, name: string): string {
+  return `'${node}' already has a connection named '${name}' that is not this one's accepting side: rename one of them`;
 }
 
 function counterpartRef(

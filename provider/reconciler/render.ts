@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { FieldChange, Plan, PlannedAction } from './plan';
-import { summarize } from './plan';
+import { hasChanges, hasDrift, summarize } from './plan';
 
 export const GITHUB_COMMENT_LIMIT = 65_535;
 export const MARKDOWN_MARKER = '<!-- exalate-iac:plan -->';
@@ -131,8 +131,8 @@ export function renderJson(plan: Plan): string {
     created_at: plan.createdAt,
     owner: plan.owner,
     summary: summarize(plan),
-    changes: plan.actions.some((a) => a.kind !== 'no-op' && a.kind !== 'pending'),
-    drift: plan.actions.some((a) => a.drift || a.kind === 'create'),
+    changes: hasChanges(plan),
+    drift: hasDrift(plan),
     actions: plan.actions.map((a) => ({
       node: a.node,
       connection: a.name,

@@ -1,9 +1,9 @@
 import type { NodeApi } from '../client/types';
-import { Finding, formatFinding, githubAnnotation } from '../config/findings';
 import { loadConfig } from '../config/load';
 import type { DesiredState } from '../model/connection';
 import { ExitError } from '../cli/errors';
 import type { Io } from '../cli/io';
+import { reportFindings } from '../cli/report';
 import {
   AggregateEnvironmentError,
   ClientFactory,
@@ -22,12 +22,6 @@ export interface Session {
 }
 
 /** Print config findings the way `validate` does; true when there were errors. */
-export function reportFindings(io: Io, findings: Finding[]): boolean {
-  if (io.env.GITHUB_ACTIONS === 'true') for (const f of findings) io.out(`${githubAnnotation(f)}\n`);
-  for (const f of findings) io.err(`${formatFinding(f)}\n`);
-  return findings.some((f) => f.severity === 'error');
-}
-
 export function reportEnvironment(io: Io, error: unknown): never {
   const errors =
     error instanceof AggregateEnvironmentError
