@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import type { Connection } from '../provider/client/types';
 import { BIN } from './helpers';
@@ -21,14 +22,27 @@ async function expectConverged(ws: Workspace): Promise<void> {
   expect(plan.code).toBe(0);
 }
 
-/** Apply until it succeeds (bounded): a rerun must converge. */
+const printed = new WeakMap<Workspace, string>();
+
+/** Apply until it succeeds (bounded): a rerun must converge. Everything printed is kept. */
 async function applyUntilGreen(ws: Workspace, tries: number): Promise<number> {
   for (let i = 1; i <= tries; i++) {
     const r = await ws.cli(['apply', ...FILE, '--yes']);
-    for (const secret of [ws.token]) expect(r.stdout + r.stderr).not.toContain(secret);
+    printed.set(ws, (printed.get(ws) ?? '') + r.stdout + r.stderr);
     if (r.code === 0) return i;
   }
   return tries + 1;
+}
+
+/** Both pending codes are in the outputs file, and neither they nor the token were ever printed. */
+function expectCodesKeptAndHidden(ws: Workspace): void {
+  const outputs = JSON.parse(readFileSync(path.join(ws.dir, '.exalate', 'outputs.json'), 'utf8'));
+  const codes = Object.values(outputs.invitations as Record<string, { code?: string }>).flatMap((i) =>
+    i.code ? [i.code] : [],
+  );
+  expect(codes).toHaveLength(2);
+  const text = printed.get(ws) ?? '';
+  for (const secret of [ws.token, ...codes]) expect(text).not.toContain(secret);
 }
 
 describe('faults at a high injected rate', () => {
@@ -59,6 +73,7 @@ describe('faults at a high injected rate', () => {
     expect([...faults].sort()).toEqual(expect.arrayContaining(['lost-response', 'rate-limit', 'reset']));
     expect(ws.emulator.requests.some((r) => r.status === 502 || r.status === 503)).toBe(true);
     await expectConverged(ws);
+    expectCodesKeptAndHidden(ws);
   });
 });
 
@@ -92,6 +107,7 @@ describe('a crash mid-apply', () => {
       ws.emulator.setLatency(0);
       expect(await applyUntilGreen(ws, 1)).toBe(1);
       await expectConverged(ws);
+      expectCodesKeptAndHidden(ws);
     } finally {
       await ws.close();
     }
@@ -110,8 +126,12 @@ describe('two applies at once', () => {
       expect([a.code, b.code]).toContain(0);
       expect(await applyUntilGreen(ws, 1)).toBe(1);
       await expectConverged(ws);
-      const outputs = path.join(ws.dir, '.exalate', 'outputs.json');
-      expect(outputs).toBeTruthy();
+      const outputs = JSON.parse(readFileSync(path.join(ws.dir, '.exalate', 'outputs.json'), 'utf8'));
+      expect(Object.keys(outputs.invitations).sort()).toEqual([
+        'acme-freshservice/acme-to-partner-jira',
+        'acme-freshservice/service-desk-to-engineering',
+        'acme-jira/jira-to-vendor',
+      ]);
     } finally {
       await ws.close();
     }

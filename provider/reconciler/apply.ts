@@ -237,8 +237,13 @@ async function run(step: Step, a: PlannedAction): Promise<string> {
     }
     case 'update': {
       if (!d || !a.live) throw new Error('the plan has no declared connection for this action');
-      await step.converge(d, await step.fresh(a.node, a.live.id));
-      return `updated ${a.changes.map((c) => c.field).join(', ')}`;
+      const current = await step.converge(d, await step.fresh(a.node, a.live.id));
+      const updated = `updated ${a.changes.map((c) => c.field).join(', ')}`;
+      if (current.status !== 'PENDING') return updated;
+      // Still waiting for its partner (e.g. created by a run that crashed): keep its code in the outputs.
+      const inv = await step.client(a.node).getInvitation(current.id);
+      step.recordPending(d, inv.invitationCode, inv.createdAt);
+      return `${updated}; invitation code written to the outputs`;
     }
     case 'accept': {
       if (!d || !a.live || !a.acceptOn)
