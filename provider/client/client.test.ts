@@ -400,11 +400,19 @@ describe('NodeClient resilience', () => {
 
   test('the emulator rate limit answers 429 and the client waits Retry-After and succeeds', async () => {
     // Real sleeps here: the emulator's bucket refills with time.
-    const c = h.client(FS, { sleep: (ms) => new Promise((r) => setTimeout(r, ms)) });
+    const waited: number[] = [];
+    const c = h.client(FS, {
+      sleep: (ms) => {
+        waited.push(ms);
+        return new Promise((r) => setTimeout(r, ms));
+      },
+    });
     await c.info();
     h.emulator.setRateLimit(2);
     for (let i = 0; i < 4; i++) await c.info();
     expect(h.emulator.requests.some((r) => r.status === 429)).toBe(true);
+    // The emulator sends Retry-After in whole seconds: the client waited at least that long.
+    expect(waited.some((ms) => ms >= 1000)).toBe(true);
   });
 
   test('the client-side token bucket spaces requests at the configured rate', async () => {
@@ -485,9 +493,16 @@ describe('createConnection after an ambiguous failure never duplicates', () => {
   test('a reset before the node did anything: looked up, then created once', async () => {
     const c = h.client(FS);
     await c.info();
+    h.emulator.clearRequests();
     h.emulator.injectFaults({ kind: 'reset', method: 'POST', path: '/connections' });
     await c.createConnection(request('reset'));
     expect(h.emulator.connections(FS).filter((x) => x.name === 'reset')).toHaveLength(1);
+    // Reset, then the name looked up (not found), then created.
+    expect(h.emulator.requests.map((r) => `${r.method} ${r.path.split('?')[0]} ${r.status}`)).toEqual([
+      'POST /connections 0',
+      'GET /connections 200',
+      'POST /connections 201',
+    ]);
   });
 
   test('under a random fault rate every create lands exactly once', async () => {
@@ -515,9 +530,11 @@ describe('createConnection after an ambiguous failure never duplicates', () => {
   test('a lost update answer with If-Match: the retry meets 412 and returns the applied change', async () => {
     const c = h.client(FS);
     const { connection } = await c.createConnection(request('lu'));
+    h.emulator.clearRequests();
     h.emulator.injectFaults({ kind: 'lost-response', method: 'PATCH' });
     const updated = await c.updateConnection(connection.id, { description: 'changed' }, connection.version);
     expect(updated).toMatchObject({ description: 'changed', version: connection.version + 1 });
+    expect(h.emulator.requests.filter((r) => r.method === 'PATCH').map((r) => r.status)).toEqual([0, 412]);
     h.emulator.injectFaults({ kind: 'lost-response', method: 'PUT' });
     const rules = { outgoing: 'a', incoming: 'b' };
     expect((await c.putRules(connection.id, rules, updated.version)).version).toBe(updated.version + 1);
@@ -585,9 +602,12 @@ describe('NodeClient URL safety', () => {
     const port = h.emulator.port;
     await h.emulator.close();
     const c = h.client(FS, { url: `http://127.0.0.1:${port}/nodes/${FS}` });
+    const before = h.sleeps.length;
     const error = await caught(c.createConnection(request('nobody')));
     expect(error.code).toBe('EXALATE_NETWORK');
     expect(error.ambiguous).toBe(false);
+    // maxRetries is 3 in this harness: three backoff waits before giving up.
+    expect(h.sleeps.length - before).toBe(3);
   });
 });
 
