@@ -1,4 +1,4 @@
-import { promises as fs } from 'node:fs';
+import * as fs from 'node:fs';
 import * as path from 'node:path';
 import {
   DEFAULT_OWNER,
@@ -48,6 +48,11 @@ const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
  * never touches the network nor reads the environment. Returns every problem found.
  */
 export async function loadConfig(file: string, options: LoadOptions = {}): Promise<LoadResult> {
+  return loadConfigSync(file, options);
+}
+
+/** `loadConfig` for synchronous callers (CDKTF constructs are built synchronously). */
+export function loadConfigSync(file: string, options: LoadOptions = {}): LoadResult {
   const cwd = options.cwd ?? process.cwd();
   const absolute = path.resolve(cwd, file);
   const shown = file;
@@ -57,14 +62,14 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
 
   let bytes: Buffer;
   try {
-    const stat = await fs.stat(absolute);
+    const stat = fs.statSync(absolute);
     if (!stat.isFile()) return fail('not a regular file');
     if (stat.size > MAX_FILE_BYTES) {
       return fail(
         `the file is ${stat.size} bytes; the limit is ${MAX_FILE_BYTES} bytes (split it into several files)`,
       );
     }
-    bytes = await fs.readFile(absolute);
+    bytes = fs.readFileSync(absolute);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code;
     if (code === 'ENOENT') return fail('file not found');
@@ -105,7 +110,7 @@ export async function loadConfig(file: string, options: LoadOptions = {}): Promi
   const problems: Problem[] = [...checkSchema(value)];
   const dir = path.dirname(absolute);
   const ruleTexts = new Map<string, string>();
-  problems.push(...(await checkSemantics(value, dir, ruleTexts)));
+  problems.push(...checkSemantics(value, dir, ruleTexts));
 
   const findings: Finding[] = problems.map((p) => {
     const pos = source.locate(p.path, p.atKey);
@@ -139,11 +144,11 @@ export function connectionType(c: { node?: unknown; private?: unknown; remote?: 
 }
 
 /** The rules beyond the schema, each with its own message. */
-async function checkSemantics(
+function checkSemantics(
   root: unknown,
   dir: string,
   ruleTexts: Map<string, string>,
-): Promise<Problem[]> {
+): Problem[] {
   const problems: Problem[] = [];
   if (!isRecord(root)) return problems;
   const nodes = isRecord(root.nodes) ? root.nodes : {};
@@ -160,8 +165,8 @@ async function checkSemantics(
 
   const connections = Array.isArray(root.connections) ? root.connections : [];
   const firstByKey = new Map<string, number>();
-  const ruleChecks: Promise<Problem | undefined>[] = [];
-  const ruleCache = new Map<string, Promise<string | undefined>>();
+  const ruleChecks: (Problem | undefined)[] = [];
+  const ruleCache = new Map<string, string | undefined>();
   connections.forEach((c: unknown, index: number) => {
     if (!isRecord(c)) return;
     const at = (...rest: (string | number)[]) => ['connections', String(index), ...rest.map(String)];
@@ -274,7 +279,7 @@ async function checkSemantics(
       });
     }
   });
-  for (const problem of await Promise.all(ruleChecks)) if (problem) problems.push(problem);
+  for (const problem of ruleChecks) if (problem) problems.push(problem);
   return problems;
 }
 
@@ -326,28 +331,24 @@ function checkUrl(url: string, at: string[], problems: Problem[]): void {
  * Check one rule file reference; the file system is asked once per distinct path however many
  * connections share it.
  */
-async function checkRuleFile(
+function checkRuleFile(
   file: string,
   dir: string,
   at: string[],
-  cache: Map<string, Promise<string | undefined>>,
+  cache: Map<string, string | undefined>,
   ruleTexts: Map<string, string>,
-): Promise<Problem | undefined> {
-  let pending = cache.get(file);
-  if (!pending) {
-    pending = readRuleFile(file, dir, ruleTexts);
-    cache.set(file, pending);
-  }
-  const message = await pending;
+): Problem | undefined {
+  if (!cache.has(file)) cache.set(file, readRuleFile(file, dir, ruleTexts));
+  const message = cache.get(file);
   return message ? { path: at, atKey: false, message } : undefined;
 }
 
 /** Reads a rule file into `ruleTexts`; returns why it cannot be used, if it cannot. */
-async function readRuleFile(
+function readRuleFile(
   file: string,
   dir: string,
   ruleTexts: Map<string, string>,
-): Promise<string | undefined> {
+): string | undefined {
   if (path.isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file)) {
     return `rule file '${file}' must be a path relative to the config's folder`;
   }
@@ -358,20 +359,20 @@ async function readRuleFile(
   const full = path.join(dir, normal);
   let real: string;
   try {
-    real = await fs.realpath(full);
+    real = fs.realpathSync(full);
   } catch {
     return `rule file '${file}' not found`;
   }
-  const realDir = await fs.realpath(dir);
+  const realDir = fs.realpathSync(dir);
   if (real !== realDir && !real.startsWith(realDir + path.sep)) {
     return `rule file '${file}' resolves (through a link) outside the config's folder`;
   }
-  const stat = await fs.stat(real);
+  const stat = fs.statSync(real);
   if (!stat.isFile()) return `rule file '${file}' is not a regular file`;
   if (stat.size > MAX_RULE_FILE_BYTES) {
     return `rule file '${file}' is ${stat.size} bytes; the limit is ${MAX_RULE_FILE_BYTES}`;
   }
-  const bytes = await fs.readFile(real);
+  const bytes = fs.readFileSync(real);
   if (firstInvalidUtf8(bytes) >= 0) return `rule file '${file}' is not valid UTF-8`;
   ruleTexts.set(normal, bytes.toString('utf8'));
   return undefined;

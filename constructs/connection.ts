@@ -1,0 +1,188 @@
+import type { Construct } from 'constructs';
+import type { ConnectionType, Mode } from '../provider/model/platforms';
+import { RULES_EDITABLE, unavailableReason } from '../provider/model/platforms';
+import { TerraformOutput, TerraformResource } from './cdktf';
+import { githubOutputName } from '../provider/reconciler/outputs';
+import { ExalateProvider, literal } from './provider';
+
+export interface ExalateTriggerProps {
+  /** The kind of item the query selects (ticket, issue, incident…). */
+  readonly entityType: string;
+  /** The query in the platform's language. */
+  readonly query: string;
+  /** @default true */
+  readonly active?: boolean;
+  /** @default "" */
+  readonly notes?: string;
+}
+
+/** The fields of a connection: the same names as the YAML format. */
+export interface ExalateConnectionProps {
+  /** The provider holding the nodes. */
+  readonly provider: ExalateProvider;
+  /** Connection name, unique per node: the natural key. */
+  readonly name: string;
+  /** The node that initiates the connection (a key of the provider's nodes). */
+  readonly node: string;
+  /** Short name of the initiating instance. Changing it replaces the connection. */
+  readonly localShortName: string;
+  /** Short name of the destination instance. Changing it replaces the connection. */
+  readonly remoteShortName: string;
+  /**
+   * Configuration mode. Changing it replaces the connection.
+   * @see https://docs.exalate.com/docs/configuration-modes
+   */
+  readonly mode: Mode;
+  /**
+   * "I don't have a URL": the connection produces an invitation code (a sensitive output).
+   * @default false
+   */
+  readonly private?: boolean;
+  /** @default "" */
+  readonly description?: string;
+  /** The other side: a URL, or a node of the provider (then its invitation is accepted there). */
+  readonly remote?: { readonly url?: string; readonly node?: string };
+  /** Project receiving incoming items on the accepting side. */
+  readonly incomingScope?: string;
+  /** @default true */
+  readonly enabled?: boolean;
+  /**
+   * Never deleted: also sets Terraform's `prevent_destroy`.
+   * @default false
+   */
+  readonly protect?: boolean;
+  /** Groovy sync rules (script text), Script mode only. */
+  readonly rules?: { readonly outgoing?: string; readonly incoming?: string };
+  /** @default [] */
+  readonly triggers?: readonly ExalateTriggerProps[];
+}
+
+const BRAND = Symbol.for('exalate-iac.ExalateConnection');
+
+/** One Exalate connection: the `exalate_connection` resource of the exalate provider. */
+export class ExalateConnection extends TerraformResource {
+  static readonly tfResourceType = 'exalate_connection';
+
+  static isExalateConnection(x: unknown): x is ExalateConnection {
+    return x !== null && typeof x === 'object' && BRAND in x;
+  }
+
+  readonly props: ExalateConnectionProps;
+  readonly connectionType: ConnectionType;
+
+  constructor(scope: Construct, id: string, props: ExalateConnectionProps) {
+    super(scope, id, {
+      terraformResourceType: ExalateConnection.tfResourceType,
+      terraformGeneratorMetadata: { providerName: 'exalate' },
+      provider: props.provider,
+      ...(props.protect ? { lifecycle: { preventDestroy: true } } : {}),
+    });
+    Object.defineProperty(this, BRAND, { value: true });
+    const where = `ExalateConnection '${id}'`;
+    for (const key of ['name', 'node', 'localShortName', 'remoteShortName'] as const) {
+      if (props[key].trim() === '') throw new Error(`${where}: props.${key} must not be empty`);
+    }
+    if (props.remote?.url !== undefined && props.remote.node !== undefined) {
+      throw new Error(`${where}: props.remote takes url or node, not both`);
+    }
+    if (props.private && props.remote?.url !== undefined) {
+      throw new Error(`${where}: a private connection has no remote.url`);
+    }
+    if (!props.private && !props.remote) {
+      throw new Error(
+        `${where}: a public connection needs props.remote (url or node); set private: true otherwise`,
+      );
+    }
+    if (props.rules && !RULES_EDITABLE[props.mode]) {
+      throw new Error(
+        `${where}: sync rules cannot be edited in mode '${props.mode}': props.rules is for mode 'script'`,
+      );
+    }
+    this.props = props;
+    this.connectionType =
+      props.remote?.node !== undefined && props.remote.node === props.node
+        ? 'local'
+        : props.private
+          ? 'private'
+          : 'public';
+    // Checks that need the whole tree (the provider's nodes) run at synth time.
+    this.node.addValidation({ validate: () => this.validateNodes() });
+  }
+
+  private validateNodes(): string[] {
+    const errors: string[] = [];
+    const nodes = this.props.provider.nodes;
+    const node = nodes[this.props.node];
+    if (!node) {
+      return [
+        `node '${this.props.node}' is not declared on the provider (declared: ${Object.keys(nodes).join(', ')})`,
+      ];
+    }
+    const reason = unavailableReason(node.platform, this.props.mode, this.connectionType);
+    if (reason) errors.push(reason);
+    const remote = this.props.remote?.node;
+    if (remote !== undefined && !nodes[remote])
+      errors.push(`remote node '${remote}' is not declared on the provider`);
+    return errors;
+  }
+
+  /** The invitation code while the partner has not accepted (sensitive). */
+  get invitationCode(): string {
+    return this.getStringAttribute('invitation_code');
+  }
+
+  /** PENDING, ACTIVE, DEACTIVATED or ERROR. */
+  get status(): string {
+    return this.getStringAttribute('status');
+  }
+
+  /** The connection's id on its node. */
+  get connectionId(): string {
+    return this.getStringAttribute('connection_id');
+  }
+
+  /**
+   * A sensitive Terraform output holding the invitation code (`cdktf deploy --outputs-file` masks
+   * it), named like the CLI's GitHub output: `invitation_code_<node>_<connection>`.
+   */
+  addInvitationOutput(name = githubOutputName(this.props.node, this.props.name)): TerraformOutput {
+    const output = new TerraformOutput(this.node.scope ?? this, name, {
+      value: this.invitationCode,
+      sensitive: true,
+      description: `Invitation code of ${this.props.node}/${this.props.name}, for the partner to accept`,
+    });
+    output.overrideLogicalId(name);
+    return output;
+  }
+
+  protected override synthesizeAttributes(): Record<string, unknown> {
+    const p = this.props;
+    return {
+      name: p.name,
+      node: p.node,
+      local_short_name: p.localShortName,
+      remote_short_name: p.remoteShortName,
+      mode: p.mode,
+      private: p.private ?? false,
+      description: literal(p.description ?? ''),
+      remote_url: p.remote?.url !== undefined ? literal(p.remote.url) : undefined,
+      remote_node: p.remote?.node,
+      incoming_scope: p.incomingScope,
+      enabled: p.enabled ?? true,
+      protect: p.protect ?? false,
+      rules:
+        p.rules === undefined
+          ? undefined
+          : {
+              outgoing: p.rules.outgoing !== undefined ? literal(p.rules.outgoing) : undefined,
+              incoming: p.rules.incoming !== undefined ? literal(p.rules.incoming) : undefined,
+            },
+      triggers: (p.triggers ?? []).map((t) => ({
+        entity_type: t.entityType,
+        query: literal(t.query),
+        active: t.active ?? true,
+        notes: literal(t.notes ?? ''),
+      })),
+    };
+  }
+}
