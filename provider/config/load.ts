@@ -144,11 +144,7 @@ export function connectionType(c: { node?: unknown; private?: unknown; remote?: 
 }
 
 /** The rules beyond the schema, each with its own message. */
-function checkSemantics(
-  root: unknown,
-  dir: string,
-  ruleTexts: Map<string, string>,
-): Problem[] {
+function checkSemantics(root: unknown, dir: string, ruleTexts: Map<string, string>): Problem[] {
   const problems: Problem[] = [];
   if (!isRecord(root)) return problems;
   const nodes = isRecord(root.nodes) ? root.nodes : {};
@@ -344,11 +340,7 @@ function checkRuleFile(
 }
 
 /** Reads a rule file into `ruleTexts`; returns why it cannot be used, if it cannot. */
-function readRuleFile(
-  file: string,
-  dir: string,
-  ruleTexts: Map<string, string>,
-): string | undefined {
+function readRuleFile(file: string, dir: string, ruleTexts: Map<string, string>): string | undefined {
   if (path.isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file)) {
     return `rule file '${file}' must be a path relative to the config's folder`;
   }
