@@ -23,7 +23,7 @@ describe('bad input and environment never crash a command', () => {
     expect(r.code).toBe(1);
     expect(r.stderr.split('\n').filter(Boolean)).toEqual([
       'connections.exalate.yaml:11:3: error: environment variable ACME_JIRA_TOKEN (nodes.acme-jira.token) is not set',
-      'connections.exalate.yaml:52:5: error: environment variable VENDOR_URL (connection jira-to-vendor: remote.url) is not set',
+      'connections.exalate.yaml:59:12: error: environment variable VENDOR_URL (connection jira-to-vendor: remote.url) is not set',
     ]);
     expect(ws.emulator.requests).toEqual([]);
   });

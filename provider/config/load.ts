@@ -411,6 +411,9 @@ function buildState(
       location: { file: shown, ...source.locate(['connections', index]) },
     };
     if (c.remote) desired.remote = { ...c.remote };
+    if (c.remote?.url !== undefined) {
+      desired.remoteUrlLocation = { file: shown, ...source.locate(['connections', index, 'remote', 'url']) };
+    }
     if (c.incomingScope !== undefined) desired.incomingScope = c.incomingScope;
     if (c.rules) {
       desired.rulesFiles = { ...c.rules };

@@ -49,6 +49,8 @@ export interface DesiredConnection {
   rulesFiles?: { outgoing?: string; incoming?: string };
   triggers: DesiredTrigger[];
   location: SourceLocation;
+  /** Where `remote.url` is written, for errors about its `${VAR}` references. */
+  remoteUrlLocation?: SourceLocation;
 }
 
 export interface DesiredState {

@@ -75,7 +75,7 @@ export function resolveNodes(state: DesiredState, env: NodeJS.ProcessEnv): Map<s
   for (const c of state.connections) {
     if (c.remote?.url === undefined) continue;
     try {
-      expand(c.remote.url, env, `connection ${c.name}: remote.url`, c.location);
+      expand(c.remote.url, env, `connection ${c.name}: remote.url`, c.remoteUrlLocation ?? c.location);
     } catch (error) {
       if (error instanceof EnvironmentError) errors.push(error);
       else throw error;
