@@ -1,6 +1,7 @@
 import { cpus } from 'node:os';
 import { BenchResult, table } from './measure';
 import { benchPlan } from './plan';
+import { benchStartup } from './startup';
 import { benchValidate } from './validate';
 
 /** `npm run bench`: every benchmark, side by side, as a Markdown table. */
@@ -9,6 +10,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   if (!only || only === 'validate') results.push(...(await benchValidate()));
   if (!only || only === 'plan') results.push(...(await benchPlan()));
+  if (!only || only === 'startup') results.push(...(await benchStartup()));
   process.stdout.write(
     `Node ${process.version}, ${cpus().length} cores, ${new Date().toISOString().slice(0, 10)}\n\n`,
   );
