@@ -1,37 +1,73 @@
 #!/usr/bin/env node
-// Generates provider/config/types.generated.ts from schemas/exalate-connections.schema.json.
-// The schema is the single source of truth; a test fails when the generated file is stale.
+// Generates, from schemas/exalate-connections.schema.json (the single source of truth):
+//   provider/config/types.generated.ts              TypeScript types (json-schema-to-typescript)
+//   provider/config/schema-validator.generated.ts   the ajv validator compiled ahead of time
+// `--check` exits 1 when a file on disk is stale (a test runs it).
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const SCHEMA = path.join(root, 'schemas', 'exalate-connections.schema.json');
-const TARGET = path.join(root, 'provider', 'config', 'types.generated.ts');
+const TYPES = path.join(root, 'provider', 'config', 'types.generated.ts');
+const VALIDATOR = path.join(root, 'provider', 'config', 'schema-validator.generated.ts');
+const BANNER =
+  '/* Generated from schemas/exalate-connections.schema.json by `npm run schema`. Do not edit. */';
 
-async function generate() {
+/** The options the validator is compiled with; schema-check.ts relies on allErrors and verbose. */
+const AJV_OPTIONS = {
+  allErrors: true,
+  strict: true,
+  allowUnionTypes: true,
+  verbose: true,
+  code: { source: true },
+};
+
+async function generateTypes(schema) {
   const { compile } = require('json-schema-to-typescript');
-  const schema = JSON.parse(fs.readFileSync(SCHEMA, 'utf8'));
   return compile(schema, 'ConnectionsFile', {
-    bannerComment:
-      '/* Generated from schemas/exalate-connections.schema.json by `npm run schema`. Do not edit. */',
+    bannerComment: BANNER,
     additionalProperties: false,
     style: { singleQuote: true, printWidth: 110, trailingComma: 'all' },
     unreachableDefinitions: false,
   });
 }
 
-module.exports = { generate, TARGET };
+function generateValidator(schema) {
+  const Ajv = require('ajv').default;
+  const standalone = require('ajv/dist/standalone').default;
+  const ajv = new Ajv(AJV_OPTIONS);
+  const code = standalone(ajv, ajv.compile(schema));
+  return `${BANNER}\n// @ts-nocheck\n${code}\nexport {};\n`;
+}
+
+async function generate() {
+  const schema = JSON.parse(fs.readFileSync(SCHEMA, 'utf8'));
+  return [
+    [TYPES, await generateTypes(schema)],
+    [VALIDATOR, generateValidator(schema)],
+  ];
+}
 
 if (require.main === module) {
   generate().then(
-    (text) => {
-      if (process.argv.includes('--stdout')) {
-        process.stdout.write(text);
-        return;
+    (files) => {
+      const check = process.argv.includes('--check');
+      let stale = 0;
+      for (const [file, text] of files) {
+        const rel = path.relative(root, file);
+        if (check) {
+          const current = fs.existsSync(file) ? fs.readFileSync(file, 'utf8') : '';
+          if (current !== text) {
+            console.error(`${rel} is stale: run \`npm run schema\``);
+            stale++;
+          }
+        } else {
+          fs.writeFileSync(file, text);
+          console.log(`wrote ${rel}`);
+        }
       }
-      fs.writeFileSync(TARGET, text);
-      console.log(`wrote ${path.relative(root, TARGET)}`);
+      if (stale > 0) process.exitCode = 1;
     },
     (error) => {
       console.error(error.message);

@@ -1,10 +1,10 @@
-import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { spawnSync } from 'node:child_process';
+import { copyFileSync, mkdirSync, readFileSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { pathToFileURL, fileURLToPath } from 'node:url';
 import { getLanguageService } from 'yaml-language-server/lib/umd/languageservice/yamlLanguageService';
 import { TextDocument } from 'vscode-languageserver-textdocument';
-import { ROOT } from './helpers';
+import { ROOT, tempDir } from './helpers';
 
 const SCHEMA_FILE = path.join(ROOT, 'schemas', 'exalate-connections.schema.json');
 const EXAMPLE = path.join(ROOT, 'examples', 'connections.exalate.yaml');
@@ -12,17 +12,43 @@ const EXAMPLE = path.join(ROOT, 'examples', 'connections.exalate.yaml');
 describe('the connections JSON Schema', () => {
   const schema = JSON.parse(readFileSync(SCHEMA_FILE, 'utf8'));
 
-  test('the TypeScript types on disk are generated from it (run `npm run schema` when this fails)', () => {
+  test('the TypeScript types and the compiled validator on disk are generated from it (run `npm run schema` when this fails)', () => {
     // The generator loads prettier through dynamic import, which jest's VM cannot: run it as a process.
-    const generated = execFileSync(
-      process.execPath,
-      [path.join(ROOT, 'scripts', 'generate-types.js'), '--stdout'],
-      {
+    const r = spawnSync(process.execPath, [path.join(ROOT, 'scripts', 'generate-types.js'), '--check'], {
+      encoding: 'utf8',
+    });
+    expect(r.stderr).toBe('');
+    expect(r.status).toBe(0);
+  });
+
+  test('the staleness check fails when the schema changes', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      // A copy of the generator and schema with one description changed must be reported stale.
+      for (const rel of [
+        'scripts/generate-types.js',
+        'schemas/exalate-connections.schema.json',
+        'provider/config/types.generated.ts',
+        'provider/config/schema-validator.generated.ts',
+      ]) {
+        mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
+        copyFileSync(path.join(ROOT, rel), path.join(dir, rel));
+      }
+      symlinkSync(path.join(ROOT, 'node_modules'), path.join(dir, 'node_modules'));
+      const schemaFile = path.join(dir, 'schemas', 'exalate-connections.schema.json');
+      writeFileSync(
+        schemaFile,
+        readFileSync(schemaFile, 'utf8').replace('Only 1 exists.', 'Only 1 exists today.'),
+      );
+      const r = spawnSync(process.execPath, [path.join(dir, 'scripts', 'generate-types.js'), '--check'], {
         encoding: 'utf8',
-      },
-    );
-    expect(generated.length).toBeGreaterThan(1000);
-    expect(readFileSync(path.join(ROOT, 'provider', 'config', 'types.generated.ts'), 'utf8')).toBe(generated);
+      });
+      expect(r.status).toBe(1);
+      expect(r.stderr).toContain('provider/config/types.generated.ts is stale');
+      expect(r.stderr).toContain('provider/config/schema-validator.generated.ts is stale');
+    } finally {
+      cleanup();
+    }
   });
 
   test('is draft-07 and describes every property, with examples or a default', () => {
