@@ -2,8 +2,9 @@ import 'cdktf/lib/testing/adapters/jest';
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
-import { TerraformStack, Testing } from './cdktf';
+import { TerraformOutput, TerraformStack, Testing } from './cdktf';
 import { ExalateConnection, ExalateConnectionsFromYaml, ExalateProvider } from './index';
+import { literal } from './provider';
 import { ROOT, tempDir } from '../test/helpers';
 import { ConnectionsFromYamlStack, PrivateConnectionStack } from '../examples/cdktf/main';
 
@@ -246,6 +247,34 @@ describe('examples/cdktf (the app cdktf.json runs)', () => {
         const json = JSON.parse(readFileSync(path.join(dir, 'out', 'stacks', stack, 'cdk.tf.json'), 'utf8'));
         expect(Object.keys(json.resource.exalate_connection).length).toBeGreaterThan(0);
       }
+    } finally {
+      cleanup();
+    }
+  });
+});
+
+describe('escaping for Terraform (checked with the real terraform CLI)', () => {
+  test('${…}, %{…} and $${…} reach Terraform as written', () => {
+    const text = 'url ${ACME_URL}, a directive %{ if x }y%{ endif }, already escaped $${keep}\n';
+    const app = Testing.app();
+    const stack = new TerraformStack(app, 'escape');
+    new TerraformOutput(stack, 'o', { value: literal(text) });
+    const { dir, cleanup } = tempDir();
+    try {
+      writeFileSync(path.join(dir, 'main.tf.json'), Testing.synth(stack));
+      writeFileSync(path.join(dir, 'cli.tfrc'), '');
+      const env = {
+        PATH: process.env.PATH,
+        TF_CLI_CONFIG_FILE: path.join(dir, 'cli.tfrc'),
+        CHECKPOINT_DISABLE: '1',
+        TF_IN_AUTOMATION: '1',
+      };
+      const tf = (...args: string[]) => spawnSync('terraform', args, { cwd: dir, env, encoding: 'utf8' });
+      expect(tf('init', '-input=false').status).toBe(0);
+      expect(tf('apply', '-auto-approve', '-input=false').status).toBe(0);
+      const out = tf('output', '-json', 'o');
+      expect(out.status).toBe(0);
+      expect(JSON.parse(out.stdout)).toBe(text);
     } finally {
       cleanup();
     }
