@@ -146,7 +146,11 @@ export class ExalateConnection extends TerraformResource {
    * it), named like the CLI's GitHub output: `invitation_code_<node>_<connection>`.
    */
   addInvitationOutput(name = githubOutputName(this.props.node, this.props.name)): TerraformOutput {
-    const output = new TerraformOutput(this.node.scope ?? this, name, {
+    const scope = this.node.scope ?? this;
+    // Names that sanitise alike get a numbered output each rather than a clash.
+    const base = name;
+    for (let n = 2; scope.node.tryFindChild(name); n++) name = `${base}_${n}`;
+    const output = new TerraformOutput(scope, name, {
       value: this.invitationCode,
       sensitive: true,
       description: `Invitation code of ${this.props.node}/${this.props.name}, for the partner to accept`,

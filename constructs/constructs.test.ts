@@ -280,3 +280,29 @@ describe('escaping for Terraform (checked with the real terraform CLI)', () => {
     }
   });
 });
+
+describe('ExalateConnectionsFromYaml ids', () => {
+  test('connection names that sanitise alike still get a resource each', () => {
+    const { dir, cleanup } = tempDir();
+    try {
+      const file = path.join(dir, 'c.exalate.yaml');
+      writeFileSync(
+        file,
+        'version: 1\nnodes:\n  fs: {url: "https://x.example.com", platform: freshservice, token: "${T}"}\nconnections:\n' +
+          '  - {name: "a b", node: fs, localShortName: x, remoteShortName: y, mode: script, private: true}\n' +
+          '  - {name: "a_b", node: fs, localShortName: x, remoteShortName: y, mode: script, private: true}\n',
+      );
+      const app = Testing.app();
+      const stack = new TerraformStack(app, 's');
+      new ExalateConnectionsFromYaml(stack, 'c', { file });
+      const json = JSON.parse(Testing.synth(stack, true));
+      const names = Object.values(json.resource.exalate_connection as Record<string, { name: string }>).map(
+        (r) => r.name,
+      );
+      expect(names.sort()).toEqual(['a b', 'a_b']);
+      expect(Object.keys(json.output).sort()).toEqual(['invitation_code_fs_a_b', 'invitation_code_fs_a_b_2']);
+    } finally {
+      cleanup();
+    }
+  });
+});

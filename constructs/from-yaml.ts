@@ -44,7 +44,11 @@ export class ExalateConnectionsFromYaml extends Construct {
     });
     const connections = new Map<string, ExalateConnection>();
     for (const c of state.connections) {
-      const resource = new ExalateConnection(this, `${c.node}_${c.name}`.replace(/[^A-Za-z0-9_-]/g, '_'), {
+      // Names that sanitise alike ("a b", "a_b") get a numbered id each.
+      const base = `${c.node}_${c.name}`.replace(/[^A-Za-z0-9_-]/g, '_');
+      let id = base;
+      for (let n = 2; this.node.tryFindChild(id); n++) id = `${base}_${n}`;
+      const resource = new ExalateConnection(this, id, {
         provider: this.provider,
         name: c.name,
         node: c.node,
