@@ -2,10 +2,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { startEmulator } from '../emulator/server';
-import { NodeClient } from '../provider/client/client';
-import type { Connection } from '../provider/client/types';
-import { mapLimit } from '../provider/reconciler/concurrency';
-import { readLive } from '../provider/reconciler/plan';
+import { NodeClient } from '../provider/api/client';
+import type { Connection } from '../provider/api/types';
+import { mapLimit } from '../provider/util/concurrency';
+import { readLive } from '../provider/engine/live';
 import { BenchResult, measure } from './measure';
 
 const TOKEN = 'bench-token';

@@ -1,6 +1,6 @@
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
-import { packageRoot } from '../provider/paths';
+import { packageRoot } from '../provider/util/paths';
 import { BenchResult, measure } from './measure';
 
 function run(args: string[]): void {

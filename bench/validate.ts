@@ -62,7 +62,7 @@ export async function benchValidate(count = 10_000, runs = 5): Promise<BenchResu
         `validate: loadConfig (parse + schema + semantic rules + positions), ${label}`,
         runs,
         async () => {
-          const r = await loadConfig(file);
+          const r = await loadConfig(file, { cwd: process.cwd() });
           if (!r.state || r.state.connections.length !== count)
             throw new Error('benchmark file did not validate');
         },

@@ -1,8 +1,10 @@
 import type { Construct } from 'constructs';
+import { connectionType } from '../provider/model/connection';
+import { CONNECTION_FIELDS, TRIGGER_FIELDS } from '../provider/model/fields';
 import type { ConnectionType, Mode } from '../provider/model/platforms';
 import { RULES_EDITABLE, unavailableReason } from '../provider/model/platforms';
 import { TerraformOutput, TerraformResource } from './cdktf';
-import { githubOutputName } from '../provider/reconciler/outputs';
+import { githubOutputName } from '../provider/model/output-names';
 import { ExalateProvider, literal } from './provider';
 
 export interface ExalateTriggerProps {
@@ -59,6 +61,47 @@ export interface ExalateConnectionProps {
 
 const BRAND = Symbol.for('exalate-iac.ExalateConnection');
 
+function valueAt(props: object, key: string): unknown {
+  let v: unknown = props;
+  for (const part of key.split('.'))
+    v = v === undefined || v === null ? undefined : (v as Record<string, unknown>)[part];
+  return v;
+}
+
+/** Strings are passed to Terraform as written (template syntax escaped). */
+function asTerraform(v: unknown): unknown {
+  return typeof v === 'string' ? literal(v) : v;
+}
+
+/**
+ * The `exalate_connection` attributes of a connection's props, named and defaulted by the field
+ * registry (the same names the Terraform provider's schema has).
+ */
+export function terraformAttributes(props: ExalateConnectionProps): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const f of CONNECTION_FIELDS) {
+    let v = valueAt(props, f.key);
+    if (v === undefined && f.default !== undefined) v = f.default;
+    if (f.key === 'triggers') {
+      v = ((v as readonly ExalateTriggerProps[] | undefined) ?? []).map((t) => {
+        const trigger: Record<string, unknown> = {};
+        for (const tf of TRIGGER_FIELDS) {
+          const tv = (t as unknown as Record<string, unknown>)[tf.key];
+          trigger[tf.tf] = asTerraform(tv === undefined && 'default' in tf ? tf.default : tv);
+        }
+        return trigger;
+      });
+    } else {
+      v = asTerraform(v);
+    }
+    const [block, attr] = f.tf.split('.') as [string, string | undefined];
+    if (attr === undefined) out[block] = v;
+    else if (v !== undefined)
+      out[block] = { ...((out[block] as Record<string, unknown> | undefined) ?? {}), [attr]: v };
+  }
+  return out;
+}
+
 /** One Exalate connection: the `exalate_connection` resource of the exalate provider. */
 export class ExalateConnection extends TerraformResource {
   static readonly tfResourceType = 'exalate_connection';
@@ -99,12 +142,7 @@ export class ExalateConnection extends TerraformResource {
       );
     }
     this.props = props;
-    this.connectionType =
-      props.remote?.node !== undefined && props.remote.node === props.node
-        ? 'local'
-        : props.private
-          ? 'private'
-          : 'public';
+    this.connectionType = connectionType(props);
     // Checks that need the whole tree (the provider's nodes) run at synth time.
     this.node.addValidation({ validate: () => this.validateNodes() });
   }
@@ -160,33 +198,6 @@ export class ExalateConnection extends TerraformResource {
   }
 
   protected override synthesizeAttributes(): Record<string, unknown> {
-    const p = this.props;
-    return {
-      name: p.name,
-      node: p.node,
-      local_short_name: p.localShortName,
-      remote_short_name: p.remoteShortName,
-      mode: p.mode,
-      private: p.private ?? false,
-      description: literal(p.description ?? ''),
-      remote_url: p.remote?.url !== undefined ? literal(p.remote.url) : undefined,
-      remote_node: p.remote?.node,
-      incoming_scope: p.incomingScope,
-      enabled: p.enabled ?? true,
-      protect: p.protect ?? false,
-      rules:
-        p.rules === undefined
-          ? undefined
-          : {
-              outgoing: p.rules.outgoing !== undefined ? literal(p.rules.outgoing) : undefined,
-              incoming: p.rules.incoming !== undefined ? literal(p.rules.incoming) : undefined,
-            },
-      triggers: (p.triggers ?? []).map((t) => ({
-        entity_type: t.entityType,
-        query: literal(t.query),
-        active: t.active ?? true,
-        notes: literal(t.notes ?? ''),
-      })),
-    };
+    return terraformAttributes(this.props);
   }
 }

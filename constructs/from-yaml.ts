@@ -27,7 +27,7 @@ export class ExalateConnectionsFromYaml extends Construct {
 
   constructor(scope: Construct, id: string, props: ExalateConnectionsFromYamlProps) {
     super(scope, id);
-    const loaded = loadConfigSync(props.file);
+    const loaded = loadConfigSync(props.file, { cwd: process.cwd() });
     if (!loaded.state) {
       throw new Error(
         `ExalateConnectionsFromYaml '${id}': ${props.file} is not valid:\n${loaded.findings.map(formatFinding).join('\n')}`,

@@ -4,8 +4,19 @@
  * HTTP, auth, faults and persistence are the server's business (`server.ts`).
  */
 import { createHash, randomBytes } from 'node:crypto';
-import type { Connection, Rules, Trigger } from '../provider/client/types';
-import { isPlatform, unavailableReason, type ConnectionType, type Mode } from '../provider/model/platforms';
+import {
+  COMMUNICATION_TYPES,
+  CONFIGURATION_TYPES,
+  connectionTypeOf,
+  DEFAULT_PAGE_SIZE,
+  MAX_PAGE_SIZE,
+  MAX_RULE_BYTES,
+  modeOf,
+  type Connection,
+  type Rules,
+  type Trigger,
+} from '../provider/api/contract';
+import { isPlatform, unavailableReason } from '../provider/model/platforms';
 import type { EmulatorState, StoredConnection, StoredNode } from './store';
 
 export interface Reply {
@@ -35,17 +46,9 @@ export interface ApiEnvironment {
   version: string;
 }
 
-export const DEFAULT_PAGE_SIZE = 50;
-export const MAX_PAGE_SIZE = 100;
 const MAX_TEXT = 1_000_000;
+export { MAX_PAGE_SIZE, DEFAULT_PAGE_SIZE };
 
-const MODES: Record<string, Mode> = {
-  BASIC: 'basic',
-  VISUAL: 'visual',
-  SCRIPT: 'script',
-  AI_ASSIST: 'ai-assist',
-};
-const TYPES: Record<string, ConnectionType> = { PUBLIC: 'public', PRIVATE: 'private', LOCAL: 'local' };
 const IMMUTABLE = [
   'id',
   'name',
@@ -105,6 +108,8 @@ export function toWire(c: StoredConnection, expand: ReadonlySet<string> = new Se
   };
   if (c.invitationCreatedAt) wire.invitationCreatedAt = c.invitationCreatedAt;
   if (c.errorMessage) wire.errorMessage = c.errorMessage;
+  if (c.peer) wire.remoteConnectionId = c.peer.id;
+  if (c.incomingScope !== undefined && c.role === 'ACCEPTOR') wire.incomingScope = c.incomingScope;
   if (expand.has('rules') && c.rules) wire.rules = { ...c.rules };
   if (expand.has('triggers')) wire.triggers = c.triggers.map((t) => ({ ...t }));
   return wire;
@@ -157,6 +162,48 @@ function checkVersion(ctx: RequestContext, c: StoredConnection): void {
       `connection ${c.id} is at version ${c.version}, not ${expected}: read it again and retry`,
     );
   }
+}
+
+/** A trigger list as the contract takes it; several may share an entity type, not with the same query. */
+function parseTriggerList(body: unknown): Trigger[] {
+  if (!Array.isArray(body)) refuse(400, 'BAD_REQUEST', 'the request body must be a JSON array of triggers');
+  if (body.length > 100) refuse(400, 'BAD_REQUEST', 'at most 100 triggers per connection');
+  const seen = new Set<string>();
+  const triggers: Trigger[] = body.map((item: unknown, i: number) => {
+    if (typeof item !== 'object' || item === null || Array.isArray(item)) {
+      refuse(400, 'BAD_REQUEST', `trigger ${i} must be an object`);
+    }
+    const o = item as Record<string, unknown>;
+    const entityType = text(o, 'entityType', { required: true, max: 255 }) as string;
+    const query =
+      text(o, 'query', { required: false, max: 10_000 }) ??
+      refuse(400, 'BAD_REQUEST', `trigger ${i}: 'query' is required`);
+    const notes = text(o, 'notes', { required: false, max: 10_000 }) ?? '';
+    if (typeof o.active !== 'boolean')
+      refuse(400, 'BAD_REQUEST', `trigger ${i}: 'active' must be true or false`);
+    const key = `${entityType}\u0000${query}`;
+    if (seen.has(key))
+      refuse(
+        400,
+        'BAD_REQUEST',
+        `trigger ${i}: the same trigger (entity type '${entityType}', same query) is already given`,
+      );
+    seen.add(key);
+    return { entityType, query, active: o.active, notes };
+  });
+  return triggers;
+}
+
+function parseRules(body: unknown): Rules {
+  const o = objectBody(body);
+  return {
+    outgoing:
+      text(o, 'outgoing', { required: false, max: MAX_RULE_BYTES }) ??
+      refuse(400, 'BAD_REQUEST', `'outgoing' is required`),
+    incoming:
+      text(o, 'incoming', { required: false, max: MAX_RULE_BYTES }) ??
+      refuse(400, 'BAD_REQUEST', `'incoming' is required`),
+  };
 }
 
 export class NodeApiHandlers {
@@ -293,18 +340,17 @@ export class NodeApiHandlers {
     const description = text(body, 'description', { required: false, max: 100_000 }) ?? '';
     const localShortName = text(body, 'localShortName', { required: true, max: 255 }) as string;
     const remoteShortName = text(body, 'remoteShortName', { required: true, max: 255 }) as string;
-    const incomingScope = text(body, 'incomingScope', { required: false, max: 255 });
     const configurationType = text(body, 'configurationType', { required: true }) as string;
-    const mode = MODES[configurationType];
+    const mode = modeOf(configurationType);
     if (!mode)
-      refuse(400, 'BAD_REQUEST', `'configurationType' must be one of ${Object.keys(MODES).join(', ')}`);
+      refuse(400, 'BAD_REQUEST', `'configurationType' must be one of ${CONFIGURATION_TYPES.join(', ')}`);
     const communication = objectBody(
       body.communication ?? refuse(400, 'BAD_REQUEST', `'communication' is required`),
     );
     const commType = text(communication, 'type', { required: true }) as string;
-    const type = TYPES[commType];
+    const type = connectionTypeOf(commType);
     if (!type)
-      refuse(400, 'BAD_REQUEST', `'communication.type' must be one of ${Object.keys(TYPES).join(', ')}`);
+      refuse(400, 'BAD_REQUEST', `'communication.type' must be one of ${COMMUNICATION_TYPES.join(', ')}`);
     const remoteUrl = text(communication, 'remoteUrl', { required: false, max: 2048 });
     if (type === 'public') {
       if (!remoteUrl) refuse(400, 'BAD_REQUEST', 'a public connection needs communication.remoteUrl');
@@ -328,6 +374,11 @@ export class NodeApiHandlers {
       const reason = unavailableReason(node.platform, mode, type);
       if (reason) refuse(400, 'MODE_UNAVAILABLE', reason);
     }
+    const rules = body.rules === undefined || body.rules === null ? undefined : parseRules(body.rules);
+    if (rules && mode !== 'script')
+      refuse(409, 'RULES_NOT_EDITABLE', `sync rules cannot be edited in ${configurationType} mode`);
+    const triggers =
+      body.triggers === undefined || body.triggers === null ? [] : parseTriggerList(body.triggers);
     if (node.connections.some((c) => c.name === name)) {
       refuse(409, 'NAME_TAKEN', `a connection named '${name}' already exists on this node`);
     }
@@ -348,9 +399,8 @@ export class NodeApiHandlers {
       role: 'INITIATOR',
       createdAt: now,
       updatedAt: now,
-      ...(incomingScope ? { incomingScope } : {}),
-      ...(mode === 'script' ? { rules: { outgoing: '', incoming: '' } } : {}),
-      triggers: [],
+      ...(mode === 'script' ? { rules: rules ?? { outgoing: '', incoming: '' } } : {}),
+      triggers,
     };
     if (type !== 'local') {
       c.invitationCode = newCode();
@@ -361,7 +411,10 @@ export class NodeApiHandlers {
       status: 201,
       mutated: true,
       headers: { ...etag(c), Location: `/connections/${c.id}` },
-      body: { connection: toWire(c), ...(c.invitationCode ? { invitationCode: c.invitationCode } : {}) },
+      body: {
+        connection: toWire(c, new Set(['rules', 'triggers'])),
+        ...(c.invitationCode ? { invitationCode: c.invitationCode } : {}),
+      },
     };
   }
 
@@ -534,13 +587,7 @@ export class NodeApiHandlers {
     const c = this.connection(ctx.node, id);
     this.editableRules(c);
     checkVersion(ctx, c);
-    const body = objectBody(ctx.body);
-    const rules: Rules = {
-      outgoing:
-        text(body, 'outgoing', { required: false }) ?? refuse(400, 'BAD_REQUEST', `'outgoing' is required`),
-      incoming:
-        text(body, 'incoming', { required: false }) ?? refuse(400, 'BAD_REQUEST', `'incoming' is required`),
-    };
+    const rules = parseRules(ctx.body);
     const changed = rules.outgoing !== c.rules?.outgoing || rules.incoming !== c.rules?.incoming;
     if (changed) {
       c.rules = rules;
@@ -557,31 +604,7 @@ export class NodeApiHandlers {
   private putTriggers(ctx: RequestContext, id: string): Reply {
     const c = this.connection(ctx.node, id);
     checkVersion(ctx, c);
-    if (!Array.isArray(ctx.body))
-      refuse(400, 'BAD_REQUEST', 'the request body must be a JSON array of triggers');
-    if (ctx.body.length > 100) refuse(400, 'BAD_REQUEST', 'at most 100 triggers per connection');
-    const seen = new Set<string>();
-    const triggers: Trigger[] = ctx.body.map((item: unknown, i: number) => {
-      if (typeof item !== 'object' || item === null || Array.isArray(item)) {
-        refuse(400, 'BAD_REQUEST', `trigger ${i} must be an object`);
-      }
-      const o = item as Record<string, unknown>;
-      const entityType = text(o, 'entityType', { required: true, max: 255 }) as string;
-      const query =
-        text(o, 'query', { required: false, max: 10_000 }) ??
-        refuse(400, 'BAD_REQUEST', `trigger ${i}: 'query' is required`);
-      const notes = text(o, 'notes', { required: false, max: 10_000 }) ?? '';
-      if (typeof o.active !== 'boolean')
-        refuse(400, 'BAD_REQUEST', `trigger ${i}: 'active' must be true or false`);
-      if (seen.has(entityType))
-        refuse(
-          400,
-          'BAD_REQUEST',
-          `trigger ${i}: a trigger for '${entityType}' is already given (one per entity type)`,
-        );
-      seen.add(entityType);
-      return { entityType, query, active: o.active, notes };
-    });
+    const triggers = parseTriggerList(ctx.body);
     const changed = JSON.stringify(triggers) !== JSON.stringify(c.triggers);
     if (changed) {
       c.triggers = triggers;

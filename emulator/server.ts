@@ -11,15 +11,17 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import type { AddressInfo, Socket } from 'node:net';
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isPlatform, PLATFORMS, type Platform } from '../provider/model/platforms';
-import type { Connection } from '../provider/client/types';
+import type { Connection } from '../provider/api/types';
 import { NodeApiHandlers, error, toWire, type Reply } from './api';
 import { FaultInjector, type FaultSpec } from './faults';
 import { JwtSigner } from './jwt';
 import { loadState, saveState, type EmulatorState } from './store';
+import { TokenBucket } from '../provider/util/token-bucket';
 
 export type { FaultSpec, FaultKind } from './faults';
 
-export const API_BASE = '/rest/issuehub/4.0';
+export { API_BASE } from '../provider/api/contract';
+import { API_BASE } from '../provider/api/contract';
 export const EMULATOR_VERSION = 'exalate-iac-emulator/0.1.0';
 export const DEFAULT_NODES: Readonly<Record<string, Platform>> = {
   'acme-freshservice': 'freshservice',
@@ -89,6 +91,8 @@ export interface RequestRecord {
 export interface Emulator {
   /** Base URL of the emulator, e.g. `http://127.0.0.1:4010`. */
   readonly url: string;
+  /** The address and port really bound (e.g. `0.0.0.0:4010` for every interface). */
+  readonly boundAddress: string;
   readonly port: number;
   /** Names of the emulated nodes. */
   readonly nodes: readonly string[];
@@ -127,29 +131,6 @@ function sha256(text: string): Buffer {
 function headerValue(req: IncomingMessage, name: string): string | undefined {
   const v = req.headers[name];
   return Array.isArray(v) ? v[0] : v;
-}
-
-class TokenBucket {
-  private tokens: number;
-  private last: number;
-  constructor(
-    public rate: number,
-    private readonly now: () => number,
-  ) {
-    this.tokens = rate;
-    this.last = now();
-  }
-  /** 0 when a token was taken, else the seconds until one is available. */
-  take(): number {
-    const now = this.now();
-    this.tokens = Math.min(this.rate, this.tokens + ((now - this.last) * this.rate) / 1000);
-    this.last = now;
-    if (this.tokens >= 1) {
-      this.tokens -= 1;
-      return 0;
-    }
-    return Math.max(1, Math.ceil((1 - this.tokens) / this.rate));
-  }
 }
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
@@ -353,12 +334,13 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
 
     if (rateLimit > 0) {
       let bucket = buckets.get(nodeName);
-      if (!bucket || bucket.rate !== rateLimit) {
-        bucket = new TokenBucket(rateLimit, now);
+      if (!bucket) {
+        bucket = new TokenBucket(rateLimit, Math.max(1, rateLimit), now);
         buckets.set(nodeName, bucket);
       }
-      const wait = bucket.take();
-      if (wait > 0) {
+      const waitMs = bucket.tryTake();
+      const wait = Math.max(1, Math.ceil(waitMs / 1000));
+      if (waitMs > 0) {
         record({ node: nodeName, method, path: shown, status: 429, fault: 'rate-limit' });
         send(res, {
           ...error(429, 'RATE_LIMITED', `more than ${rateLimit} requests per second`),
@@ -454,7 +436,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       resolve();
     });
   });
-  const port = (server.address() as AddressInfo).port;
+  const bound = server.address() as AddressInfo;
+  const port = bound.port;
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   baseUrl = `http://${shownHost}:${port}`;
@@ -474,6 +457,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   let closed: Promise<void> | undefined;
   return {
     url: baseUrl,
+    boundAddress: bound.family === 'IPv6' ? `[${bound.address}]:${port}` : `${bound.address}:${port}`,
     port,
     get nodes() {
       return Object.keys(state.nodes);

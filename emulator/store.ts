@@ -1,9 +1,20 @@
 import { closeSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Connection, Rules, Trigger } from '../provider/client/types';
+import type { Connection, Rules, Trigger } from '../provider/api/types';
 
 /** A connection as the emulator stores it: the wire fields plus what only the node knows. */
-export interface StoredConnection extends Omit<Connection, 'rules' | 'triggers'> {
+export interface StoredConnection extends Omit<
+  Connection,
+  'rules' | 'triggers' | 'description' | 'configurationType' | 'localShortName'
+> {
+  description: string;
+  configurationType: NonNullable<Connection['configurationType']>;
+  localShortName: string;
+  remoteShortName: string;
+  version: number;
+  role: 'INITIATOR' | 'ACCEPTOR';
+  createdAt: string;
+  updatedAt: string;
   incomingScope?: string;
   /** Script mode only. */
   rules?: Rules;

@@ -2,12 +2,17 @@ import { cpSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEmulator } from '../emulator/server';
-import { NodeClient } from '../provider/client/client';
-import type { Connection } from '../provider/client/types';
+import { NodeClient } from '../provider/api/client';
+import type { Connection } from '../provider/api/types';
 import { main } from '../provider/cli/main';
+import type { Deps } from '../provider/cli/context';
+import type { PlanJson } from '../provider/engine/saved-plan';
 import { captureIo, ROOT, tempDir } from './helpers';
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
+
+/** Commands run in tests never wait for real back-off or rate limits. */
+export const FAST: Deps = { clientSettings: { sleep: async () => undefined } };
 
 /** A workspace: a running emulator, a copy of the examples, the env pointing at the emulator. */
 export interface Workspace {
@@ -49,14 +54,14 @@ export async function workspace(
     env,
     async cli(argv, extraEnv = {}) {
       const io = captureIo(dir, { ...env, ...extraEnv });
-      const code = await main(argv, io);
+      const code = await main(argv, io, FAST);
       return { code, stdout: io.stdout(), stderr: io.stderr() };
     },
     client(node) {
       const c = new NodeClient({
         url: emulator.nodeUrl(node),
         token,
-        retries: { baseDelayMs: 1, maxDelayMs: 5 },
+        sleep: async () => undefined,
       });
       clients.push(c);
       return c;
@@ -77,4 +82,39 @@ export async function workspace(
     },
   };
   return ws;
+}
+
+/** What `plan --format json` says (one JSON shape with `plan --out`). */
+export async function planJson(
+  ws: Workspace,
+  extra: string[] = [],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ code: number; json: PlanJson; stderr: string }> {
+  const r = await ws.cli(['plan', '--file', 'connections.exalate.yaml', '--format', 'json', ...extra], env);
+  if (r.code !== 0 && r.code !== 2) throw new Error(`plan failed (${r.code}): ${r.stderr}`);
+  return { code: r.code, json: JSON.parse(r.stdout) as PlanJson, stderr: r.stderr };
+}
+
+/** `node/connection action` for every action that does something or is drift (not pending), sorted. */
+export function actions(json: PlanJson): string[] {
+  return json.actions
+    .filter((a) => (a.action !== 'no-op' && a.action !== 'pending') || a.blocked || a.drift)
+    .map((a) => `${a.node}/${a.connection} ${a.action}${a.blocked ? ' (blocked)' : ''}`)
+    .sort();
+}
+
+export function changedFields(json: PlanJson, connection: string): string[] {
+  return json.actions.find((a) => a.connection === connection)?.changes.map((c) => c.field) ?? [];
+}
+
+/** The outputs file as written (snake_case). */
+export function outputs(
+  ws: Workspace,
+  file = '.exalate/outputs.json',
+): Record<string, Record<string, unknown>> {
+  return (
+    JSON.parse(readFileSync(path.join(ws.dir, file), 'utf8')) as {
+      invitations: Record<string, Record<string, unknown>>;
+    }
+  ).invitations;
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
-import type { Connection } from '../provider/client/types';
+import type { Connection } from '../provider/api/types';
 import { BIN } from './helpers';
 import { workspace, Workspace } from './reconcile-helpers';
 
@@ -17,8 +17,8 @@ async function expectConverged(ws: Workspace): Promise<void> {
     const live: Connection[] = await ws.list(node);
     expect(live.map((c) => c.name).sort()).toEqual(names);
   }
-  const plan = await ws.cli(['plan', ...FILE, '--detailed-exitcode']);
-  expect(plan.stdout).toContain('Plan: 0 to add, 0 to change, 0 to destroy.');
+  const plan = await ws.cli(['plan', ...FILE, '--detailed-exitcode', '--format', 'json']);
+  expect(JSON.parse(plan.stdout).summary).toMatchObject({ add: 0, change: 0, destroy: 0 });
   expect(plan.code).toBe(0);
 }
 
@@ -81,7 +81,8 @@ describe('a crash mid-apply', () => {
   test('kill -9 during apply, then a rerun finishes the job with no duplicate', async () => {
     const ws = await workspace({ latencyMs: 120 });
     try {
-      const child = spawn(process.execPath, [BIN, 'apply', ...FILE, '--yes'], {
+      // One connection at a time, so the kill lands between the first and the last.
+      const child = spawn(process.execPath, [BIN, 'apply', ...FILE, '--yes', '--parallelism', '1'], {
         cwd: ws.dir,
         env: ws.env,
         stdio: ['ignore', 'pipe', 'pipe'],

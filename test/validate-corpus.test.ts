@@ -202,12 +202,12 @@ const CASES: Case[] = [
     expect: [[19, 17, /must be a path relative to the config's folder/]],
   },
   {
-    name: 'two triggers for one entity type, and an unknown trigger key',
+    name: 'the same trigger twice, and an unknown trigger key',
     text: conn(
-      '    mode: script\n    private: true\n    triggers:\n      - {entityType: ticket, query: "a"}\n      - entityType: ticket\n        query: "b"\n        colour: red\n',
+      '    mode: script\n    private: true\n    triggers:\n      - {entityType: ticket, query: "a"}\n      - entityType: ticket\n        query: "a"\n        colour: red\n',
     ),
     expect: [
-      [20, 21, /a second trigger for entity type 'ticket' \(first at triggers\[0\]\)/],
+      [20, 9, /the same trigger \(entity type 'ticket', same query\) is already at triggers\[0\]/],
       [22, 9, /unknown property 'colour'; allowed: entityType, query, active, notes/],
     ],
   },
@@ -248,13 +248,13 @@ describe('validate reports every bad-input class with its position', () => {
   test('a file over the size cap is refused before it is parsed', async () => {
     const file = path.join(dir, 'huge.exalate.yaml');
     writeFileSync(file, '#'.repeat(MAX_FILE_BYTES + 1));
-    const result = await loadConfig(file);
+    const result = await loadConfig(file, { cwd: process.cwd() });
     expect(result.findings).toHaveLength(1);
     expect(result.findings[0]?.message).toMatch(/the file is \d+ bytes; the limit is 8388608 bytes/);
   });
 
   test('a missing file is reported, not thrown', async () => {
-    const result = await loadConfig(path.join(dir, 'nope.yaml'));
+    const result = await loadConfig(path.join(dir, 'nope.yaml'), { cwd: process.cwd() });
     expect(result.findings.map((f) => f.message)).toEqual(['file not found']);
   });
 

@@ -1,88 +1,50 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_CONFIG_FILE } from '../config/load';
-import { applyPlan, ApplyEvent } from '../reconciler/apply';
-import type { ClientFactory } from '../reconciler/nodes';
-import { resolveNode, ResolvedNode } from '../reconciler/nodes';
-import {
-  fingerprint,
-  hasChanges,
-  NodeError,
-  Plan,
-  PLAN_FORMAT_VERSION,
-  readLive,
-  summarize,
-} from '../reconciler/plan';
+import { applyPlan, type ApplyEvent, type ApplyResult } from '../engine/apply';
 import {
   checkOutputsWritable,
   DEFAULT_OUTPUTS_FILE,
+  readOutputs,
+  withOutputsLock,
   writeGithubOutputs,
   writeOutputs,
-} from '../reconciler/outputs';
-import { renderText } from '../reconciler/render';
-import { clientsFor, openSession, reportEnvironment } from '../reconciler/session';
-import { defaultClientFactory } from '../reconciler/clients';
-import type { NodeApi } from '../client/types';
+} from '../engine/outputs';
+import type { Plan } from '../engine/plan';
+import { checkSavedPlan, parseSavedPlan, planToJson } from '../engine/saved-plan';
+import { openWorkspace, planWorkspace, type Workspace } from '../engine/session';
+import { hasChanges, summarize } from '../engine/summary';
+import { errors } from '../model/errors';
 import { intOption, parseCommandArgs } from './args';
-import { ExitError, UsageError } from './errors';
-import { Io } from './io';
-import { colourOn, PLAN_ARGS, planSession } from './plan';
+import { engineContext, readProgress, type Deps } from './context';
+import { reportFindings, UsageError } from './errors';
+import { colourOn, Io } from './io';
+import { PLAN_ARGS } from './plan';
+import { renderText } from './render';
+import { term } from './terminal';
 
 const HELP = `Usage: exalate-iac apply [PLAN] [--file FILE] [--yes] [--parallelism N] [--outputs-file PATH]
-                         [--prune] [--allow-replace] [--no-color]
+                         [--prune] [--allow-replace]
 
 Make the nodes match FILE: initiate missing connections, update drifted ones, accept invitations
 on declared nodes, and write invitation codes to the outputs file (never to the terminal).
-With PLAN (from \`plan --out\`), apply exactly that plan, and refuse if the nodes changed since.
+
+With PLAN (from \`plan --out\`), apply exactly that plan: the plan is computed again from FILE and
+the live nodes, and applied only when FILE (and its rule files) is the one the plan was made
+from, the nodes did not change since, and the actions are the same. Nothing in a plan file is
+trusted: node URLs, credentials and ownership come from FILE and the nodes.
 
   --file FILE           connections file (default: ${DEFAULT_CONFIG_FILE})
   --yes, --auto-approve do not ask for confirmation (required when not on a terminal)
   --parallelism N       connections worked on at once (default 4)
   --outputs-file PATH   where invitation codes go (default: ${DEFAULT_OUTPUTS_FILE}, mode 0600)
   --prune               delete connections this owner created that the file no longer declares
-  --allow-replace       allow delete-and-recreate when an immutable field changed
-  --no-color            no colours (also NO_COLOR)
+  --allow-replace       allow delete-and-recreate when a field that cannot change in place changed
 
 In GitHub Actions (GITHUB_ACTIONS=true) codes are also masked and written to $GITHUB_OUTPUT.
 Exit status: 0 everything applied, 1 anything failed (the rest is still applied).`;
 
-async function readPlanFile(file: string, shown: string): Promise<Plan> {
-  let plan: Plan;
-  try {
-    plan = JSON.parse(await fs.readFile(file, 'utf8')) as Plan;
-  } catch (error) {
-    const code = (error as NodeJS.ErrnoException).code;
-    throw new UsageError(
-      `cannot read the plan ${file}: ${code === 'ENOENT' ? 'file not found' : 'not a plan file (invalid JSON)'}`,
-    );
-  }
-  const kinds = ['create', 'update', 'replace', 'accept', 'delete', 'pending', 'no-op'];
-  const wellFormed =
-    plan !== null &&
-    typeof plan === 'object' &&
-    plan.format_version === PLAN_FORMAT_VERSION &&
-    typeof plan.owner === 'string' &&
-    plan.fingerprints !== null &&
-    typeof plan.fingerprints === 'object' &&
-    Array.isArray(plan.nodes) &&
-    plan.nodes.every(
-      (n) => n && typeof n.name === 'string' && typeof n.url === 'string' && typeof n.tokenEnv === 'string',
-    ) &&
-    Array.isArray(plan.actions) &&
-    plan.actions.every(
-      (a) => a && kinds.includes(a.kind) && typeof a.node === 'string' && typeof a.name === 'string',
-    );
-  if (!wellFormed) {
-    throw new UsageError(`${shown} is not an exalate-iac plan (format_version ${PLAN_FORMAT_VERSION})`);
-  }
-  return plan;
-}
-
-export async function run(
-  argv: string[],
-  io: Io,
-  factory: ClientFactory = defaultClientFactory,
-): Promise<number> {
+export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(
     argv,
     {
@@ -100,145 +62,128 @@ export async function run(
   const approved = args.values.yes || args.values['auto-approve'];
   const colour = colourOn(io, args.values['no-color']);
   const planFile = args.positionals[0];
-  const outputsFile = path.resolve(io.cwd, args.values['outputs-file']);
-  // Before any change: the outputs file must be usable, or new codes would have nowhere to go.
-  try {
-    await checkOutputsWritable(outputsFile);
-  } catch (error) {
-    throw new UsageError(`--outputs-file ${args.values['outputs-file']}: ${(error as Error).message}`);
-  }
+  const outputsShown = args.values['outputs-file'];
+  const outputsFile = path.resolve(io.cwd, outputsShown);
+  // Before anything else: the outputs file must be usable, or new codes would have nowhere to go.
+  await checkOutputsWritable(outputsFile, args.values['outputs-file']);
 
-  let plan: Plan;
-  let clients: Map<string, NodeApi>;
-  let resolved: Map<string, ResolvedNode>;
+  let saved;
   if (planFile !== undefined) {
-    plan = await readPlanFile(path.resolve(io.cwd, planFile), planFile);
-    resolved = new Map();
+    let text: string;
     try {
-      for (const n of plan.nodes) {
-        resolved.set(
-          n.name,
-          resolveNode(
-            {
-              name: n.name,
-              url: n.url,
-              platform: n.platform as ResolvedNode['platform'],
-              tokenEnv: n.tokenEnv,
-              location: { file: planFile, line: 0, col: 0 },
-            },
-            io.env,
-          ),
-        );
-      }
+      text = await fs.readFile(path.resolve(io.cwd, planFile), 'utf8');
     } catch (error) {
-      reportEnvironment(io, error);
-    }
-    clients = clientsFor(resolved, factory, io);
-    try {
-      const live = await readLive(clients, parallelism);
-      const changed = [...live]
-        .filter(([name, l]) => plan.fingerprints[name] !== fingerprint(l))
-        .map(([name]) => name);
-      if (changed.length > 0) {
-        io.err(
-          `exalate-iac apply: the nodes changed since the plan was made (${changed.join(', ')}): run \`exalate-iac plan --out ${planFile}\` again and review it\n`,
-        );
-        throw new ExitError(1);
-      }
-    } catch (error) {
-      await Promise.all([...clients.values()].map((c) => c.close()));
-      if (error instanceof NodeError) {
-        io.err(`exalate-iac: ${error.message}\n`);
-        throw new ExitError(1);
-      }
-      throw error;
-    }
-  } else {
-    const session = await openSession(args.values.file, io, factory);
-    clients = session.clients;
-    resolved = session.resolved;
-    try {
-      plan = await planSession(
-        session,
-        io,
-        { prune: args.values.prune, allowReplace: args.values['allow-replace'] },
-        parallelism,
+      const code = (error as NodeJS.ErrnoException).code;
+      throw errors.planFileInvalid(
+        planFile,
+        code === 'ENOENT' ? 'file not found' : `cannot read it (${code ?? 'error'})`,
       );
-    } catch (error) {
-      await session.close();
-      throw error;
     }
-    io.out(renderText(plan, { colour }));
-    if (hasChanges(plan) && !approved) {
-      if (!io.isTty || !io.confirm) {
-        await Promise.all([...clients.values()].map((c) => c.close()));
-        io.err(
-          'exalate-iac apply: not on a terminal: pass --yes (or --auto-approve) to apply without confirmation\n',
+    saved = parseSavedPlan(text, planFile);
+    if (
+      args.values.prune !== saved.options.prune ||
+      args.values['allow-replace'] !== saved.options.allow_replace
+    ) {
+      if (args.values.prune || args.values['allow-replace'])
+        throw new UsageError(
+          '--prune and --allow-replace come from the saved plan: give them to `plan --out`, not here',
         );
-        return 1;
-      }
-      const ok = await io.confirm('\nDo you want to perform these actions? Only "yes" will be accepted:');
-      if (!ok) {
-        await Promise.all([...clients.values()].map((c) => c.close()));
-        io.out('Apply cancelled.\n');
-        return 1;
-      }
     }
   }
 
-  const work = plan.actions.filter((a) => a.kind !== 'no-op' || a.blocked).length;
+  const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
+  let plan: Plan;
+  try {
+    reportFindings(io, ws.warnings);
+    const options = saved
+      ? { prune: saved.options.prune, allowReplace: saved.options.allow_replace }
+      : { prune: args.values.prune, allowReplace: args.values['allow-replace'] };
+    const onNode = readProgress(io);
+    plan = (await planWorkspace(ws, options, io.env, { ...(onNode ? { onNode } : {}) })).plan;
+    if (saved) {
+      checkSavedPlan(saved, planToJson(plan, ws.state.digest), planFile as string);
+    } else {
+      io.out(renderText(plan, { colour }));
+      if (hasChanges(plan) && !approved) {
+        if (!io.isTty || !io.confirm) {
+          io.err(
+            'exalate-iac apply: not on a terminal: pass --yes (or --auto-approve) to apply without confirmation\n',
+          );
+          return 1;
+        }
+        if (!(await io.confirm('\nDo you want to perform these actions? Only "yes" will be accepted:'))) {
+          io.out('Apply cancelled.\n');
+          return 1;
+        }
+      }
+    }
+    return await withOutputsLock(outputsFile, () =>
+      applyAndWrite(plan, ws, io, deps, { parallelism, colour, outputsFile, outputsShown }),
+    );
+  } finally {
+    await ws.close();
+  }
+}
+
+async function applyAndWrite(
+  plan: Plan,
+  ws: Workspace,
+  io: Io,
+  deps: Deps,
+  o: { parallelism: number; colour: boolean; outputsFile: string; outputsShown: string },
+): Promise<number> {
+  const before = await readOutputs(o.outputsFile);
+  const knownCodes = new Set(
+    [...before.invitations].filter(([, v]) => v.code !== undefined && !v.stale).map(([k]) => k),
+  );
+  const work = plan.actions.filter((a) => (a.kind !== 'no-op' && a.kind !== 'pending') || a.blocked).length;
   let done = 0;
   const onEvent = (e: ApplyEvent) => {
+    const title = term(`${e.action.node}/${e.action.name}`);
     if (e.phase === 'start') {
-      if (io.isTty) io.out(`  … ${e.action.node}/${e.action.name}: ${e.message}\n`);
+      if (io.isTty) io.out(`  … ${title}: ${e.message}\n`);
       return;
     }
     done++;
-    const mark =
-      e.phase === 'failed'
-        ? colour
-          ? '\u001b[31m✗\u001b[0m'
-          : 'FAILED'
-        : colour
-          ? '\u001b[32m✓\u001b[0m'
-          : 'ok';
-    io.out(`[${done}/${work}] ${mark} ${e.action.node}/${e.action.name}: ${e.message}\n`);
+    const ok = e.phase !== 'failed';
+    const mark = o.colour ? (ok ? '\u001b[32m✓\u001b[0m' : '\u001b[31m✗\u001b[0m') : ok ? 'ok' : 'FAILED';
+    io.out(`[${done}/${work}] ${mark} ${title}: ${term(e.message)}\n`);
   };
-  let result;
-  try {
-    result = await applyPlan(plan, clients, resolved, { parallelism, env: io.env, onEvent });
-  } finally {
-    await Promise.all([...clients.values()].map((c) => c.close()));
-  }
+  const result: ApplyResult = await applyPlan(plan, ws.clients, ws.resolved, {
+    parallelism: o.parallelism,
+    env: io.env,
+    onEvent,
+    knownCodes,
+    ...(deps.now ? { now: deps.now } : {}),
+  });
 
   let outputsFailed = false;
   if (result.invitations.length > 0 || result.removedOutputs.length > 0) {
     try {
-      await writeOutputs(outputsFile, result.invitations, result.removedOutputs);
+      await writeOutputs(o.outputsFile, result.invitations, result.removedOutputs);
       const codes = result.invitations.filter((i) => i.code).length;
       if (codes > 0) {
-        const flag =
-          args.values['outputs-file'] === DEFAULT_OUTPUTS_FILE
-            ? ''
-            : ` --outputs-file ${args.values['outputs-file']}`;
+        const flag = o.outputsShown === DEFAULT_OUTPUTS_FILE ? '' : ` --outputs-file ${o.outputsShown}`;
         io.out(
-          `\n${codes} invitation code${codes === 1 ? '' : 's'} written to ${args.values['outputs-file']} (mode 0600). Show them with \`exalate-iac output --show-sensitive${flag}\`.\n`,
+          `\n${codes} invitation code${codes === 1 ? '' : 's'} written to ${o.outputsShown} (mode 0600). Show them with \`exalate-iac output --show-sensitive${flag}\`.\n`,
         );
       }
-      if (io.env.GITHUB_ACTIONS === 'true' && io.env.GITHUB_OUTPUT) {
+      if (io.env.GITHUB_ACTIONS === 'true' && io.env.GITHUB_OUTPUT)
         await writeGithubOutputs(io.env.GITHUB_OUTPUT, result.invitations, io.out);
-      }
     } catch (error) {
       outputsFailed = true;
       io.err(
-        `\nexalate-iac apply: could not write the outputs (${(error as Error).message}); the codes stay on the nodes: the next apply writes them again\n`,
+        `\nexalate-iac apply: could not write the outputs (${error instanceof Error ? error.message : String(error)}); the codes stay on the nodes: the next apply writes them again\n`,
       );
     }
   }
+  for (const w of result.warnings)
+    io.err(`exalate-iac apply: warning: ${term(`${w.node}/${w.connection}`)}: ${term(w.message)}\n`);
   const s = summarize(plan);
   if (result.failed.length > 0) {
     io.err(`\nApply failed for ${result.failed.length} of ${work} connection${work === 1 ? '' : 's'}:\n`);
-    for (const f of result.failed) io.err(`  ${f.node}/${f.connection} (${f.kind}): ${f.message}\n`);
+    for (const f of result.failed)
+      io.err(`  ${term(`${f.node}/${f.connection}`)} (${f.kind}): ${term(f.message)}\n`);
     io.err('Fix the cause and run apply again: it continues where this run stopped.\n');
     return 1;
   }

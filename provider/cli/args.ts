@@ -3,9 +3,47 @@ import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
 
+/** Options every command takes. */
+export const GLOBAL_OPTIONS = {
+  'no-color': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', short: 'v', default: false },
+} as const;
+
+/** The closest of `candidates` to `word`, when it is close enough to be a typo. */
+export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
+  let best: { name: string; distance: number } | undefined;
+  for (const c of candidates) {
+    const d = distance(word, c);
+    if (!best || d < best.distance) best = { name: c, distance: d };
+  }
+  return best && best.distance <= Math.max(2, Math.floor(word.length / 3)) ? best.name : undefined;
+}
+
+function distance(a: string, b: string): number {
+  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let prev = row[0] as number;
+    row[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = row[j] as number;
+      const swap =
+        i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? 0 : Number.POSITIVE_INFINITY;
+      row[j] = Math.min(
+        (row[j] as number) + 1,
+        (row[j - 1] as number) + 1,
+        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
+        swap === 0 ? prev : Number.POSITIVE_INFINITY,
+      );
+      prev = tmp;
+    }
+  }
+  return row[b.length] as number;
+}
+
 /**
- * `node:util` parseArgs with errors turned into one-line usage errors, `--help` answered with the
- * command's help text, and a strict refusal of unknown options.
+ * `node:util` parseArgs with the global options added, errors turned into one-line usage errors
+ * (with a "did you mean" for a mistyped option), `--help` answered with the command's help text,
+ * and a strict refusal of unknown options.
  */
 export function parseCommandArgs<O extends Options>(
   argv: string[],
@@ -15,23 +53,36 @@ export function parseCommandArgs<O extends Options>(
   allowPositionals = true,
 ):
   | {
-      values: ReturnType<typeof parseArgs<{ options: O; allowPositionals: true }>>['values'];
+      values: ReturnType<
+        typeof parseArgs<{ options: O & typeof GLOBAL_OPTIONS; allowPositionals: true }>
+      >['values'];
       positionals: string[];
     }
   | undefined {
   if (argv.includes('--help') || argv.includes('-h')) {
-    out(help.endsWith('\n') ? help : `${help}\n`);
+    const text = `${help.replace(/\n+$/, '')}\n\nEvery command also takes --no-color and --verbose (debug lines on stderr, redacted).\n`;
+    out(text);
     return undefined;
   }
+  const all = { ...GLOBAL_OPTIONS, ...options } as O & typeof GLOBAL_OPTIONS;
   try {
-    const parsed = parseArgs({ args: argv, options, allowPositionals: true, strict: true });
+    const parsed = parseArgs({ args: argv, options: all, allowPositionals: true, strict: true });
     if (!allowPositionals && parsed.positionals.length > 0) {
       throw new UsageError(`unexpected argument '${parsed.positionals[0]}'`);
     }
     return { values: parsed.values, positionals: parsed.positionals };
   } catch (error) {
     if (error instanceof UsageError) throw error;
+    const code = (error as { code?: string }).code;
     const message = error instanceof Error ? (error.message.split('\n')[0] ?? String(error)) : String(error);
+    if (code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION') {
+      const given = /'(-{1,2}[^'\s]+)'/.exec(message)?.[1] ?? '';
+      const name = given.replace(/^-+/, '').split('=')[0] ?? '';
+      const suggestion = didYouMean(name, Object.keys(all));
+      throw new UsageError(
+        `unknown option '${given}'${suggestion ? `: did you mean --${suggestion}?` : '.'} See --help.`,
+      );
+    }
     throw new UsageError(`${message.replace(/\.$/, '')}. See --help.`);
   }
 }

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEmulator } from '../../emulator/server';
-import { packageRoot } from '../paths';
+import { packageRoot } from '../util/paths';
+import type { Deps } from './context';
 import { parseCommandArgs } from './args';
 import { Io } from './io';
 import { main } from './main';
@@ -17,7 +18,7 @@ accepted automatically), show where the invitation codes went, then check for dr
 
   --keep   keep the temporary folder (emulator data, outputs file) and print its path`;
 
-export async function run(argv: string[], io: Io): Promise<number> {
+export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(argv, { keep: { type: 'boolean', default: false } }, HELP, io.out, false);
   if (!args) return 0;
   const work = mkdtempSync(path.join(tmpdir(), 'exalate-demo-'));
@@ -37,7 +38,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const sub: Io = { ...io, env, cwd: io.cwd };
   const step = async (title: string, argv2: string[], okCodes: number[]): Promise<number> => {
     io.out(`\n$ exalate-iac ${argv2.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);
-    const code = await main(argv2, sub);
+    const code = await main(argv2, sub, deps);
     if (!okCodes.includes(code)) io.err(`demo: '${title}' exited with ${code}\n`);
     return code;
   };

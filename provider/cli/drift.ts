@@ -1,27 +1,31 @@
 import { DEFAULT_CONFIG_FILE } from '../config/load';
-import type { ClientFactory } from '../reconciler/nodes';
-import { hasDrift, Plan } from '../reconciler/plan';
-import { formatValue, MARKDOWN_MARKER } from '../reconciler/render';
-import { openSession } from '../reconciler/session';
+import type { Plan } from '../engine/plan';
+import { openWorkspace, planWorkspace } from '../engine/session';
 import { intOption, parseCommandArgs } from './args';
+import { engineContext, readProgress, type Deps } from './context';
+import { reportFindings } from './errors';
 import { Io } from './io';
-import { checkFormat, planSession } from './plan';
+import { checkFormat } from './plan';
+import { formatValue, MARKDOWN_MARKER } from './render';
+import { term } from './terminal';
 
-const HELP = `Usage: exalate-iac drift [--file FILE] [--format text|markdown|json]
+const HELP = `Usage: exalate-iac drift [--file FILE] [--format text|markdown|json] [--parallelism N]
 
 Read-only: report, per connection and per field, where the nodes differ from FILE — connections
-deleted, deactivated, renamed or edited by hand. Waiting for a partner to accept is not drift.
+deleted, deactivated, renamed or edited by hand, accepting sides deleted or no longer paired.
+Waiting for a partner to accept is not drift. Fields a node does not report are listed once per
+node: they cannot be compared, and are not drift.
 
   --file FILE       connections file (default: ${DEFAULT_CONFIG_FILE})
   --format FORMAT   text (default), markdown or json
-  --parallelism N   nodes read at once (default 4)
+  --parallelism N   nodes read at once (default 16)
 
 Exit status: 0 in sync, 2 drift, 1 error.`;
 
-interface DriftEntry {
+export interface DriftEntry {
   node: string;
   connection: string;
-  kind: string;
+  kind: 'missing' | 'changed' | 'undeclared' | 'conflict';
   reason: string;
   fields: { field: string; expected: unknown; actual: unknown }[];
 }
@@ -48,7 +52,7 @@ export function driftEntries(plan: Plan): DriftEntry[] {
     }));
 }
 
-export async function run(argv: string[], io: Io, factory?: ClientFactory): Promise<number> {
+export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(
     argv,
     {
@@ -62,17 +66,25 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
   );
   if (!args) return 0;
   const format = checkFormat(args.values.format);
-  const parallelism = intOption(args.values.parallelism, 'parallelism', 4, 1);
-  const session = await openSession(args.values.file, io, factory);
+  const parallelism = intOption(args.values.parallelism, 'parallelism', 16, 1);
+  const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
   let plan: Plan;
   try {
-    plan = await planSession(session, io, { prune: false, allowReplace: true }, parallelism);
+    reportFindings(io, ws.warnings);
+    const onNode = readProgress(io);
+    plan = (
+      await planWorkspace(ws, { prune: false, allowReplace: true }, io.env, {
+        parallelism,
+        ...(onNode ? { onNode } : {}),
+      })
+    ).plan;
   } finally {
-    await session.close();
+    await ws.close();
   }
   const entries = driftEntries(plan);
   const pending = plan.actions.filter((a) => a.kind === 'pending' || (a.kind === 'accept' && !a.drift));
-  const drifted = hasDrift(plan);
+  const drifted = entries.length > 0;
+  const unknown = Object.entries(plan.unknown);
   if (format === 'json') {
     io.out(
       JSON.stringify(
@@ -85,6 +97,7 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
             connection: a.name,
             invitation_created_at: a.live?.invitationCreatedAt ?? null,
           })),
+          unknown_fields: plan.unknown,
         },
         null,
         2,
@@ -104,18 +117,22 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
         );
     }
     if (pending.length > 0) out.push('', `${pending.length} waiting for acceptance (not drift).`);
+    for (const [node, fields] of unknown)
+      out.push('', `Not reported by ${node}: ${fields.join(', ')} (cannot be compared; not drift).`);
     io.out(out.join('\n') + '\n');
   } else {
     if (!drifted) io.out('No drift: the nodes match the configuration.\n');
     else io.out(`Drift detected in ${entries.length} connection${entries.length === 1 ? '' : 's'}:\n`);
     for (const e of entries) {
-      io.out(`  ${e.node}/${e.connection} (${e.kind}): ${e.reason}\n`);
+      io.out(`  ${term(`${e.node}/${e.connection}`)} (${e.kind}): ${term(e.reason)}\n`);
       for (const f of e.fields)
         io.out(
-          `      ${f.field}: expected ${formatValue(f.field, f.expected)}, found ${formatValue(f.field, f.actual)}\n`,
+          `      ${f.field}: expected ${term(formatValue(f.field, f.expected))}, found ${term(formatValue(f.field, f.actual))}\n`,
         );
     }
-    for (const a of pending) io.out(`  ${a.node}/${a.name}: waiting for acceptance (not drift)\n`);
+    for (const a of pending) io.out(`  ${term(`${a.node}/${a.name}`)}: waiting for acceptance (not drift)\n`);
+    for (const [node, fields] of unknown)
+      io.out(`  not reported by ${term(node)}: ${fields.join(', ')} (cannot be compared; not drift)\n`);
   }
   return drifted ? 2 : 0;
 }

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { isPlatform, PLATFORMS, type Platform } from '../model/platforms';
 import { intOption, numberOption, parseCommandArgs } from './args';
@@ -12,7 +13,8 @@ until SIGINT/SIGTERM. Node NAME answers at http://127.0.0.1:PORT/nodes/NAME.
   --port N            TCP port (0 picks a free one; default 0)
   --host H            interface to bind (default 127.0.0.1, loopback only)
   --data DIR          folder for the state, written durably before each acknowledgement
-  --token T           API token the nodes accept (or env EXALATE_EMULATOR_TOKEN); never printed
+  --token-file F      file holding the API token the nodes accept (or env EXALATE_EMULATOR_TOKEN);
+                      never printed. --token T also works, but other users can read it in \`ps\`
   --node NAME=PLATFORM  an emulated node; repeatable
                       (default acme-freshservice=freshservice and acme-jira=jira-cloud)
   --latency-ms L      delay added to every API answer (default 0)
@@ -43,6 +45,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       host: { type: 'string' },
       data: { type: 'string' },
       token: { type: 'string' },
+      'token-file': { type: 'string' },
       node: { type: 'string', multiple: true },
       'latency-ms': { type: 'string' },
       'fault-rate': { type: 'string' },
@@ -58,8 +61,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const port = intOption(v.port, 'port', 0);
   if (port > 65535) throw new UsageError(`--port must be at most 65535, got '${v.port}'`);
   if (!v.data) throw new UsageError('--data DIR is required (where the emulator keeps its state)');
-  const token = v.token ?? io.env.EXALATE_EMULATOR_TOKEN;
-  if (!token) throw new UsageError('--token (or env EXALATE_EMULATOR_TOKEN) is required');
+  let token = v.token ?? io.env.EXALATE_EMULATOR_TOKEN;
+  if (v['token-file'] !== undefined) {
+    try {
+      token = readFileSync(path.resolve(io.cwd, v['token-file']), 'utf8').trim();
+    } catch (error) {
+      throw new UsageError(
+        `--token-file: cannot read it (${(error as NodeJS.ErrnoException).code ?? 'error'})`,
+      );
+    }
+  }
+  if (!token) throw new UsageError('--token-file (or env EXALATE_EMULATOR_TOKEN, or --token) is required');
   const options = {
     dataDir: path.resolve(io.cwd, v.data),
     token,
@@ -79,7 +91,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     const message = error instanceof Error ? error.message : String(error);
     throw new UsageError(`cannot start: ${message.split('\n')[0]}`.split(token).join('[REDACTED]'));
   }
-  io.out(`exalate emulator listening on ${emulator.url}\n`);
+  io.out(`exalate emulator listening on ${emulator.url} (bound to ${emulator.boundAddress})\n`);
   for (const name of emulator.nodes) io.out(`  node ${name}: ${emulator.nodeUrl(name)}\n`);
   const running = emulator;
   await new Promise<void>((resolve) => {

@@ -4,13 +4,20 @@ export interface Io {
   err(text: string): void;
   readonly env: NodeJS.ProcessEnv;
   readonly cwd: string;
-  /** True when stdout is a terminal (progress, colour and prompts are allowed). */
+  /** True when on a terminal (progress, colour and prompts are allowed). */
   readonly isTty: boolean;
   /** Ask a yes/no question on the terminal; only called when isTty. */
   confirm?(question: string): Promise<boolean>;
 }
 
 export function processIo(): Io {
+  // A closed pipe (`exalate-iac validate | head -1`) ends the output quietly, not with a stack trace.
+  for (const stream of [process.stdout, process.stderr]) {
+    stream.on('error', (error: NodeJS.ErrnoException) => {
+      if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+      throw error;
+    });
+  }
   return {
     out: (text) => process.stdout.write(text),
     err: (text) => process.stderr.write(text),
@@ -28,4 +35,10 @@ export function processIo(): Io {
       }
     },
   };
+}
+
+/** Colour only on a terminal, never with --no-color, a non-empty NO_COLOR (no-color.org) or CI. */
+export function colourOn(io: Io, noColor: boolean | undefined): boolean {
+  const env = io.env.NO_COLOR;
+  return io.isTty && noColor !== true && (env === undefined || env === '') && !io.env.CI;
 }

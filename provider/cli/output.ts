@@ -1,16 +1,18 @@
 import * as path from 'node:path';
-import { DEFAULT_OUTPUTS_FILE, readOutputs } from '../reconciler/outputs';
+import { DEFAULT_OUTPUTS_FILE, outputsJson, readOutputs } from '../engine/outputs';
 import { parseCommandArgs } from './args';
 import { UsageError } from './errors';
 import { Io } from './io';
+import { term } from './terminal';
 
 const HELP = `Usage: exalate-iac output [NAME] [--json] [--show-sensitive] [--outputs-file PATH]
 
 Show the invitations written by apply. Codes are sensitive: they are hidden unless
 --show-sensitive is given. With NAME (connection name, or node/name) and --show-sensitive,
-prints just that code, for piping to a secret store.
+prints just that code, for piping to a secret store; without --show-sensitive, asking for one
+code prints nothing on stdout and exits 1.
 
-  --json               machine-readable
+  --json               machine-readable ({format_version, invitations}, snake_case)
   --show-sensitive     show the invitation codes
   --outputs-file PATH  default: ${DEFAULT_OUTPUTS_FILE}`;
 
@@ -28,42 +30,47 @@ export async function run(argv: string[], io: Io): Promise<number> {
   if (!args) return 0;
   if (args.positionals.length > 1) throw new UsageError('output takes at most one NAME');
   const show = args.values['show-sensitive'];
-  let outputs;
-  try {
-    outputs = await readOutputs(path.resolve(io.cwd, args.values['outputs-file']));
-  } catch (error) {
-    throw new UsageError((error as Error).message);
-  }
-  let entries = Object.entries(outputs.invitations);
+  const outputs = await readOutputs(
+    path.resolve(io.cwd, args.values['outputs-file']),
+    args.values['outputs-file'],
+  );
   const name = args.positionals[0];
   if (name !== undefined) {
-    entries = entries.filter(([key, v]) => key === name || v.connection === name);
-    if (entries.length === 0)
+    const matches = [...outputs.invitations].filter(([key, v]) => key === name || v.connection === name);
+    if (matches.length === 0)
       throw new UsageError(`no output for '${name}' in ${args.values['outputs-file']}`);
-    if (entries.length > 1)
-      throw new UsageError(`'${name}' is ambiguous: use node/name (${entries.map(([k]) => k).join(', ')})`);
-    const [, only] = entries[0] as [string, (typeof entries)[number][1]];
+    if (matches.length > 1)
+      throw new UsageError(`'${name}' is ambiguous: use node/name (${matches.map(([k]) => k).join(', ')})`);
+    outputs.invitations = new Map(matches);
+    const [, only] = matches[0] as (typeof matches)[number];
     if (!args.values.json) {
-      if (!only.code) io.out(`${only.status}${only.acceptedOn ? ` (accepted on ${only.acceptedOn})` : ''}\n`);
-      else io.out(show ? `${only.code}\n` : '(sensitive: pass --show-sensitive to print it)\n');
+      if (!only.code) {
+        io.out(`${only.status}${only.acceptedOn ? ` (accepted on ${term(only.acceptedOn)})` : ''}\n`);
+        return 0;
+      }
+      if (!show) {
+        io.err(
+          `exalate-iac output: the invitation code of '${name}' is sensitive: pass --show-sensitive to print it\n`,
+        );
+        return 1;
+      }
+      if (only.stale)
+        io.err(
+          `exalate-iac output: warning: a regeneration of '${name}' did not complete: this code may no longer work (run regenerate again)\n`,
+        );
+      io.out(`${only.code}\n`);
       return 0;
     }
   }
   if (args.values.json) {
-    const body = Object.fromEntries(
-      entries.map(([key, v]) => [
-        key,
-        { ...v, ...(v.code ? { code: show ? v.code : '(sensitive)' } : {}), sensitive: v.code !== undefined },
-      ]),
-    );
-    io.out(JSON.stringify(body, null, 2) + '\n');
+    io.out(JSON.stringify(outputsJson(outputs, !show), null, 2) + '\n');
     return 0;
   }
-  if (entries.length === 0) {
+  if (outputs.invitations.size === 0) {
     io.out(`No invitations in ${args.values['outputs-file']}.\n`);
     return 0;
   }
-  for (const [key, v] of entries) {
+  for (const [key, v] of outputs.invitations) {
     const code = v.code
       ? show
         ? v.code
@@ -71,7 +78,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       : v.acceptedOn
         ? `accepted on ${v.acceptedOn}`
         : '-';
-    io.out(`${key}  ${v.status}  ${code}\n`);
+    io.out(`${term(key)}  ${v.status}${v.stale ? ' (stale: regenerate again)' : ''}  ${term(code)}\n`);
   }
   return 0;
 }

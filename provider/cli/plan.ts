@@ -1,28 +1,30 @@
 import { promises as fs } from 'node:fs';
 import * as path from 'node:path';
 import { DEFAULT_CONFIG_FILE } from '../config/load';
-import { computePlan, hasChanges, NodeError, Plan, PlanOptions, readLive } from '../reconciler/plan';
-import { renderJson, renderMarkdown, renderText } from '../reconciler/render';
-import { openSession, Session } from '../reconciler/session';
-import type { ClientFactory } from '../reconciler/nodes';
+import { planToJson } from '../engine/saved-plan';
+import { openWorkspace, planWorkspace } from '../engine/session';
+import { hasChanges } from '../engine/summary';
+import type { Plan } from '../engine/plan';
 import { intOption, parseCommandArgs } from './args';
-import { ExitError, UsageError } from './errors';
-import { Io } from './io';
+import { engineContext, readProgress, type Deps } from './context';
+import { reportFindings, UsageError } from './errors';
+import { colourOn, Io } from './io';
+import { renderMarkdown, renderText } from './render';
 
 const HELP = `Usage: exalate-iac plan [--file FILE] [--format text|markdown|json] [--out PLAN]
-                        [--prune] [--allow-replace] [--detailed-exitcode] [--no-color]
+                        [--prune] [--allow-replace] [--detailed-exitcode] [--parallelism N]
 
 Compare the connections declared in FILE with what the nodes hold and show what apply would do.
 Read-only: nothing on the nodes changes.
 
   --file FILE           connections file (default: ${DEFAULT_CONFIG_FILE})
   --format FORMAT       text (default), markdown (a pull-request comment) or json
-  --out PLAN            also save the plan; \`exalate-iac apply PLAN\` applies exactly it
+  --out PLAN            also save the plan (JSON, no secrets); \`exalate-iac apply PLAN\` applies
+                        exactly it, and refuses when the file or the nodes changed since
   --prune               delete connections this owner created that the file no longer declares
-  --allow-replace       allow delete-and-recreate when an immutable field changed
+  --allow-replace       allow delete-and-recreate when a field that cannot change in place changed
   --detailed-exitcode   exit 0 when there are no changes, 2 when there are
-  --parallelism N       nodes read at once (default 4)
-  --no-color            no colours (also NO_COLOR)
+  --parallelism N       nodes read at once (default 16)
 
 Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.`;
 
@@ -30,38 +32,14 @@ export const PLAN_ARGS = {
   file: { type: 'string', short: 'f', default: DEFAULT_CONFIG_FILE },
   prune: { type: 'boolean', default: false },
   'allow-replace': { type: 'boolean', default: false },
-  'no-color': { type: 'boolean', default: false },
   parallelism: { type: 'string' },
 } as const;
 
-export function colourOn(io: Io, noColor: boolean): boolean {
-  return io.isTty && !noColor && io.env.NO_COLOR === undefined;
-}
-
-/** Read every node and compute the plan; node failures become one clear line each. */
-export async function planSession(
-  session: Session,
-  io: Io,
-  options: PlanOptions,
-  parallelism: number,
-): Promise<Plan> {
-  try {
-    const live = await readLive(session.clients, parallelism);
-    return computePlan(session.state, live, session.resolved, io.env, options);
-  } catch (error) {
-    if (error instanceof NodeError) {
-      io.err(`exalate-iac: ${error.message}\n`);
-      throw new ExitError(1);
-    }
-    throw error;
-  }
-}
-
 /** Write the plan atomically; a folder that does not exist is a usage error, and no temp file stays. */
-async function savePlan(plan: Plan, file: string, shown: string): Promise<void> {
+async function savePlan(json: string, file: string, shown: string): Promise<void> {
   const tmp = `${file}.tmp-${process.pid}`;
   try {
-    await fs.writeFile(tmp, JSON.stringify(plan, null, 2) + '\n');
+    await fs.writeFile(tmp, json);
     await fs.rename(tmp, file);
   } catch (error) {
     await fs.rm(tmp, { force: true });
@@ -78,13 +56,18 @@ export function checkFormat(format: string | undefined): 'text' | 'markdown' | '
   throw new UsageError(`--format must be text, markdown or json, got '${format}'`);
 }
 
-export function render(plan: Plan, format: 'text' | 'markdown' | 'json', colour: boolean): string {
-  if (format === 'json') return renderJson(plan);
+export function render(
+  plan: Plan,
+  digest: string,
+  format: 'text' | 'markdown' | 'json',
+  colour: boolean,
+): string {
+  if (format === 'json') return JSON.stringify(planToJson(plan, digest), null, 2) + '\n';
   if (format === 'markdown') return renderMarkdown(plan);
   return renderText(plan, { colour });
 }
 
-export async function run(argv: string[], io: Io, factory?: ClientFactory): Promise<number> {
+export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(
     argv,
     {
@@ -99,24 +82,30 @@ export async function run(argv: string[], io: Io, factory?: ClientFactory): Prom
   );
   if (!args) return 0;
   const format = checkFormat(args.values.format);
-  const parallelism = intOption(args.values.parallelism, 'parallelism', 4, 1);
-  const session = await openSession(args.values.file, io, factory);
+  const parallelism = intOption(args.values.parallelism, 'parallelism', 16, 1);
+  const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
   try {
-    const plan = await planSession(
-      session,
-      io,
+    reportFindings(io, ws.warnings);
+    const onNode = readProgress(io);
+    const { plan } = await planWorkspace(
+      ws,
       { prune: args.values.prune, allowReplace: args.values['allow-replace'] },
-      parallelism,
+      io.env,
+      { parallelism, ...(onNode ? { onNode } : {}) },
     );
     if (args.values.out !== undefined)
-      await savePlan(plan, path.resolve(io.cwd, args.values.out), args.values.out);
-    io.out(render(plan, format, colourOn(io, args.values['no-color'])));
+      await savePlan(
+        render(plan, ws.state.digest, 'json', false),
+        path.resolve(io.cwd, args.values.out),
+        args.values.out,
+      );
+    io.out(render(plan, ws.state.digest, format, colourOn(io, args.values['no-color'])));
     if (args.values.out !== undefined && format === 'text')
       io.out(
         `\nSaved the plan to ${args.values.out}: apply exactly it with \`exalate-iac apply ${args.values.out}\`.\n`,
       );
     return args.values['detailed-exitcode'] && hasChanges(plan) ? 2 : 0;
   } finally {
-    await session.close();
+    await ws.close();
   }
 }

@@ -3,7 +3,7 @@ import { UsageError } from './errors';
 import { Io } from './io';
 import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load';
 import type { Finding } from '../config/findings';
-import { reportFindings } from './report';
+import { reportFindings } from './errors';
 
 const HELP = `Usage: exalate-iac validate [FILE…] [--format text|json]
 
@@ -51,6 +51,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       `${errors} ${errors === 1 ? 'error' : 'errors'} in ${summaries.filter((s) => !s.valid).length} of ${files.length} ${files.length === 1 ? 'file' : 'files'}\n`,
     );
   } else {
+    reportFindings(io, findings, 'out');
     const nodes = summaries.reduce((n, s) => n + s.nodes, 0);
     const connections = summaries.reduce((n, s) => n + s.connections, 0);
     const what = files.length === 1 ? (files[0] as string) : `${files.length} files`;

@@ -1,15 +1,6 @@
-/** One problem found in a config file, with the position of the offending value. */
-export interface Finding {
-  /** The file as the user named it. */
-  file: string;
-  /** 1-based; 0 when the problem has no position (a file that cannot be read). */
-  line: number;
-  col: number;
-  severity: 'error' | 'warning';
-  message: string;
-  /** JSON pointer of the offending value, when there is one. */
-  pointer?: string;
-}
+import type { Finding } from '../model/errors';
+
+export type { Finding };
 
 export function formatFinding(f: Finding): string {
   const where = f.line > 0 ? `${f.file}:${f.line}:${f.col}` : f.file;

@@ -39,10 +39,21 @@ export class YamlSource {
       strict: true,
     });
     const source = new YamlSource(doc, lines);
-    const problems: ParseProblem[] = doc.errors.map((e) => ({
-      ...source.at(e.pos[0]),
-      message: yamlMessage(e.code, e.message),
-    }));
+    const problems: ParseProblem[] = [
+      ...doc.errors.map((e) => ({ ...source.at(e.pos[0]), message: yamlMessage(e.code, e.message) })),
+      // An unknown tag (`!!python/object:…`) would otherwise be read silently as text.
+      ...doc.warnings
+        .filter((w) => w.code === 'TAG_RESOLVE_FAILED')
+        .map((w) => ({
+          ...source.at(w.pos[0]),
+          message: `unknown YAML tag ${JSON.stringify(
+            w.message
+              .split('\n')[0]
+              ?.replace(/^Unresolved tag: /, '')
+              .replace(/ at line.*$/, '') ?? '',
+          )}: tags are not allowed`,
+        })),
+    ].sort((a, b) => a.line - b.line || a.col - b.col);
     if (problems.length > 0) return { problems };
     if (doc.contents === null || (isScalar(doc.contents) && doc.contents.value === null)) {
       return {

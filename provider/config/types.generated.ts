@@ -47,9 +47,17 @@ export interface Node {
     | 'salesforce'
     | 'asana';
   /**
-   * The node's API token. Must be a `${VAR}` reference: a literal secret in the file is an error. The resolved value is never printed or written anywhere.
+   * The node's credential, as the node's platform takes it (an Azure DevOps personal access token, a ServiceNow node token or password, an Exalate API token…; see docs/node-api.md). Must be a `${VAR}` reference: a literal secret in the file is an error. The resolved value is never printed or written anywhere.
    */
   token: string;
+  /**
+   * The user sent with the token, for nodes that authenticate a user and password (ServiceNow with a user account). Must be a `${VAR}` reference, like the token. Default: an empty user (Azure DevOps personal access tokens, node tokens).
+   */
+  user?: string;
+  /**
+   * Requests per second the tool allows itself towards this node (its own limit; the node's 429 answers are honoured as well).
+   */
+  rateLimit?: number;
 }
 /**
  * One connection, initiated from `node`.
@@ -97,7 +105,7 @@ export interface Connection {
     node?: string;
   };
   /**
-   * Project (or equivalent) that receives incoming items on the accepting side, where the platform has one (Jira, Azure DevOps, GitHub).
+   * Project (or equivalent) that receives incoming items on the accepting side, where the platform has one (Jira, Azure DevOps, GitHub). Set when the tool accepts the invitation, so it needs `remote.node`; it cannot change after acceptance (a change replaces the connection).
    */
   incomingScope?: string;
   /**
@@ -122,7 +130,7 @@ export interface Connection {
     incoming?: string;
   };
   /**
-   * Triggers of the initiating side: items matching a query are synchronised automatically. At most one per entity type.
+   * Triggers of the initiating side: items matching a query are synchronised automatically. Several triggers may share an entity type; the same entity type and query may not appear twice.
    */
   triggers?: Trigger[];
 }

@@ -1,4 +1,5 @@
 import type { ConnectionType, Mode, Platform } from './platforms';
+import type { TriggerValue } from './normalize';
 
 /** Where something was declared, for messages that point at the file. */
 export interface SourceLocation {
@@ -14,15 +15,14 @@ export interface DesiredNode {
   platform: Platform;
   /** Name of the environment variable holding the token. */
   tokenEnv: string;
+  /** Name of the environment variable holding the user, for nodes that take one (ServiceNow). */
+  userEnv?: string;
+  /** Requests per second the client allows itself towards this node. */
+  rateLimit?: number;
   location: SourceLocation;
 }
 
-export interface DesiredTrigger {
-  entityType: string;
-  query: string;
-  active: boolean;
-  notes: string;
-}
+export type { TriggerValue as DesiredTrigger } from './normalize';
 
 export interface DesiredRules {
   /** Script text, read from the file named in the config. */
@@ -47,7 +47,7 @@ export interface DesiredConnection {
   rules?: DesiredRules;
   /** The rule file paths as written (relative to the config's folder). */
   rulesFiles?: { outgoing?: string; incoming?: string };
-  triggers: DesiredTrigger[];
+  triggers: TriggerValue[];
   location: SourceLocation;
   /** Where `remote.url` is written, for errors about its `${VAR}` references. */
   remoteUrlLocation?: SourceLocation;
@@ -56,9 +56,25 @@ export interface DesiredConnection {
 export interface DesiredState {
   /** Absolute path of the config file. */
   file: string;
+  /** The config file as the user named it (for messages). */
+  shownFile: string;
+  /** sha256 of the config file and of every rule file it names, for saved plans. */
+  digest: string;
   owner: string;
   nodes: Map<string, DesiredNode>;
   connections: DesiredConnection[];
 }
 
 export const DEFAULT_OWNER = 'exalate-iac';
+
+/**
+ * The type of a declared connection: local when `remote.node` is the initiating node, private
+ * when `private` is set, public otherwise. The one place this is decided (config, constructs,
+ * the Terraform provider).
+ */
+export function connectionType(c: { node?: unknown; private?: unknown; remote?: unknown }): ConnectionType {
+  const remote =
+    typeof c.remote === 'object' && c.remote !== null ? (c.remote as { node?: unknown }) : undefined;
+  if (remote && typeof remote.node === 'string' && remote.node === c.node) return 'local';
+  return c.private === true ? 'private' : 'public';
+}

@@ -1,6 +1,7 @@
 /**
  * A token bucket: `ratePerSecond` tokens are added per second up to `burst`; each request takes
- * one and waits when none is left. Waiters are served in order.
+ * one and waits when none is left. Waiters are served in order. Shared by the client (which waits)
+ * and the emulator (which answers 429 instead).
  */
 export class TokenBucket {
   private tokens: number;
@@ -19,6 +20,19 @@ export class TokenBucket {
     if (!(burst >= 1)) throw new Error(`rateLimit.burst must be >= 1, got ${burst}`);
     this.tokens = burst;
     this.last = now();
+  }
+
+  /**
+   * Take a token if one is there: 0 when taken, else the milliseconds until one will be (the
+   * caller answers 429 with Retry-After, or waits).
+   */
+  tryTake(): number {
+    this.refill();
+    if (this.tokens >= 1) {
+      this.tokens -= 1;
+      return 0;
+    }
+    return Math.ceil(((1 - this.tokens) * 1000) / this.ratePerSecond);
   }
 
   /** Resolves when a token has been taken. */

@@ -1,12 +1,33 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import type { Connection } from '../client/types';
+import { connectionTypeOf, modeOf, type Connection } from '../api/contract';
 import type { DesiredState } from '../model/connection';
-import { connectionTypeOf, modeOf, normalizeTriggers, normalizeUrl, readOwnership } from './normalize';
-import type { LiveNode } from './plan';
+import { errors } from '../model/errors';
+import { CONNECTION_FIELDS, type FieldKey } from '../model/fields';
+import { normalizeTriggers, normalizeUrl, uniqueName } from '../model/normalize';
+import { readOwnership } from '../model/ownership';
+import { isPairedWith } from './diff';
+import type { LiveNode, LiveState } from './live';
 import type { ResolvedNode } from './nodes';
-import { packageRoot } from '../paths';
+import { findCounterpart } from './plan';
+import { packageRoot } from '../util/paths';
+
+/**
+ * One connection as YAML: the registry's fields in its order, values equal to the registry's
+ * default left out, dotted keys nested.
+ */
+function toYamlEntry(values: Partial<Record<FieldKey, unknown>>): Record<string, unknown> {
+  const entry: Record<string, unknown> = {};
+  for (const f of CONNECTION_FIELDS) {
+    const v = values[f.key];
+    if (v === undefined || JSON.stringify(v) === JSON.stringify(f.default)) continue;
+    const [head, tail] = f.key.split('.') as [string, string | undefined];
+    if (tail === undefined) entry[head] = v;
+    else entry[head] = { ...((entry[head] as Record<string, unknown> | undefined) ?? {}), [tail]: v };
+  }
+  return entry;
+}
 
 export interface ImportResult {
   /** Files to write, relative to the output file's folder, in order (the config last). */
@@ -27,9 +48,10 @@ function safeSegment(name: string): string {
 export function buildImport(
   state: DesiredState,
   nodeName: string,
-  live: Map<string, LiveNode>,
-  resolved: Map<string, ResolvedNode>,
+  live: LiveState,
+  resolved: ReadonlyMap<string, ResolvedNode>,
   outFile: string,
+  owner: string,
 ): ImportResult {
   const nodeLive = live.get(nodeName) as LiveNode;
   const nodeUrl = resolved.get(nodeName)?.url;
@@ -44,92 +66,120 @@ export function buildImport(
   const declaredByUrl = (url: string | undefined): string | undefined =>
     [...resolved.values()].find((n) => n.name !== nodeName && normalizeUrl(n.url) === normalizeUrl(url))
       ?.name;
-  const counterpartNode = (c: Connection): string | undefined => {
+  const counterpartNode = (c: Connection): { node: string; scope?: string } | undefined => {
     for (const [other, otherLive] of live) {
       if (other === nodeName) continue;
-      const peer = otherLive.byName.get(c.name);
-      if (peer?.role === 'ACCEPTOR' && normalizeUrl(peer.communication.remoteUrl) === normalizeUrl(nodeUrl))
-        return other;
+      const peer = findCounterpart(otherLive, c.name, nodeUrl);
+      if (peer && isPairedWith(peer, c))
+        return { node: other, ...(peer.incomingScope !== undefined ? { scope: peer.incomingScope } : {}) };
     }
     return undefined;
   };
 
   for (const c of [...nodeLive.connections].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (c.role === 'ACCEPTOR') {
+    if (c.role !== 'INITIATOR') {
       skipped.push({
         name: c.name,
-        reason: 'the accepting side of a connection initiated elsewhere: import it from its initiating node',
+        reason:
+          c.role === 'ACCEPTOR'
+            ? 'the accepting side of a connection initiated elsewhere: import it from its initiating node'
+            : 'the node does not say which side of the connection it is',
+      });
+      continue;
+    }
+    const mode = modeOf(c.configurationType);
+    const type = connectionTypeOf(c.communication.type);
+    if (
+      c.description === undefined ||
+      mode === undefined ||
+      type === undefined ||
+      c.localShortName === undefined ||
+      c.remoteShortName === undefined
+    ) {
+      skipped.push({
+        name: c.name,
+        reason:
+          'the node does not report its mode, type, short names or description: nothing reliable to write',
       });
       continue;
     }
     const { text, ownership } = readOwnership(c.description);
-    if (ownership && ownership.owner !== state.owner) {
-      skipped.push({ name: c.name, reason: `owned by '${ownership.owner}'` });
+    if (ownership && ownership.owner !== owner) {
+      skipped.push({
+        name: c.name,
+        reason: `managed by owner '${ownership.owner}' (the file with that owner); import with --owner ${ownership.owner} to take it over`,
+      });
       continue;
     }
-    const type = connectionTypeOf(c);
-    const entry: Record<string, unknown> = {
+    const values: Partial<Record<FieldKey, unknown>> = {
       name: c.name,
       node: nodeName,
       localShortName: c.localShortName,
       remoteShortName: c.remoteShortName,
-      mode: modeOf(c.configurationType),
+      mode,
+      private: type === 'private',
+      description: text,
+      enabled: c.status !== 'DEACTIVATED',
+      protect: ownership?.protect ?? false,
     };
-    if (type === 'private') entry.private = true;
-    if (text !== '') entry.description = text;
-    if (type === 'local') entry.remote = { node: nodeName };
+    if (type === 'local') values['remote.node'] = nodeName;
     else if (type === 'public') {
       const declared = c.status === 'PENDING' ? undefined : declaredByUrl(c.communication.remoteUrl);
       const peer = declared ? counterpartNode(c) : undefined;
-      if (declared && peer === declared) {
-        entry.remote = { node: declared };
+      if (declared && peer?.node === declared) {
+        values['remote.node'] = declared;
         usedNodes.add(declared);
+        if (peer.scope !== undefined) values.incomingScope = peer.scope;
       } else {
-        entry.remote = { url: c.communication.remoteUrl ?? '' };
+        values['remote.url'] = c.communication.remoteUrl ?? '';
       }
     } else if (c.status !== 'PENDING') {
       const peer = counterpartNode(c);
       if (peer) {
-        entry.remote = { node: peer };
-        usedNodes.add(peer);
+        values['remote.node'] = peer.node;
+        usedNodes.add(peer.node);
+        if (peer.scope !== undefined) values.incomingScope = peer.scope;
       }
     }
-    if (c.status === 'DEACTIVATED') entry.enabled = false;
-    if (ownership?.protect) entry.protect = true;
     if (c.configurationType === 'SCRIPT' && c.rules) {
       // Names that map to the same folder ("Foo Bar", "Foo-Bar") get a numbered one each.
-      let segment = safeSegment(c.name);
-      for (let n = 2; usedSegments.has(segment.toLowerCase()); n++) segment = `${safeSegment(c.name)}-${n}`;
+      const segment = uniqueName(safeSegment(c.name), (n) => usedSegments.has(n.toLowerCase()), '-');
       usedSegments.add(segment.toLowerCase());
       const base = `${rulesDir}/${segment}`;
-      entry.rules = { outgoing: `${base}/outgoing.groovy`, incoming: `${base}/incoming.groovy` };
+      values['rules.outgoing'] = `${base}/outgoing.groovy`;
+      values['rules.incoming'] = `${base}/incoming.groovy`;
       files.push({ path: `${base}/outgoing.groovy`, content: c.rules.outgoing });
       files.push({ path: `${base}/incoming.groovy`, content: c.rules.incoming });
     }
     const triggers = normalizeTriggers(c.triggers ?? []);
-    if (triggers.length > 0) {
-      entry.triggers = triggers.map((t) => ({
-        entityType: t.entityType,
-        query: t.query,
-        ...(t.active ? {} : { active: false }),
-        ...(t.notes ? { notes: t.notes } : {}),
-      }));
-    }
-    connections.push(entry);
+    values.triggers = triggers.map((t) => ({
+      entityType: t.entityType,
+      query: t.query,
+      ...(t.active ? {} : { active: false }),
+      ...(t.notes ? { notes: t.notes } : {}),
+    }));
+    connections.push(toYamlEntry(values));
     imported.push(c.name);
   }
 
   const nodes: Record<string, unknown> = {};
   for (const name of [...usedNodes].sort()) {
     const n = state.nodes.get(name);
-    if (n) nodes[name] = { url: n.url, platform: n.platform, token: `\${${n.tokenEnv}}` };
+    if (n)
+      nodes[name] = {
+        url: n.url,
+        platform: n.platform,
+        token: `\${${n.tokenEnv}}`,
+        ...(n.userEnv !== undefined ? { user: `\${${n.userEnv}}` } : {}),
+        ...(n.rateLimit !== undefined ? { rateLimit: n.rateLimit } : {}),
+      };
   }
   const schemaRef = path.relative(
     path.dirname(path.resolve(outFile)),
     path.join(packageRoot(), 'schemas', 'exalate-connections.schema.json'),
   );
   const header = `# yaml-language-server: $schema=${schemaRef.split(path.sep).join('/')}\n# Imported from node '${nodeName}' by exalate-iac import.\n`;
-  const doc = { version: 1, owner: state.owner, nodes, connections };
+  const doc = { version: 1, owner, nodes, connections };
   files.push({ path: path.basename(outFile), content: header + stringify(doc, { lineWidth: 0 }) });
   return { files, imported, skipped };
 }
@@ -145,7 +195,7 @@ export async function writeImport(dir: string, files: { path: string; content: s
       // does not exist: good
     }
   }
-  if (existing.length > 0) throw new ImportConflictError(existing);
+  if (existing.length > 0) throw errors.importConflict(existing);
   const written: string[] = [];
   const madeDirs: string[] = [];
   try {
@@ -161,12 +211,5 @@ export async function writeImport(dir: string, files: { path: string; content: s
     await Promise.all(written.map((w) => fs.rm(w, { force: true })));
     for (const d of madeDirs.reverse()) await fs.rm(d, { recursive: true, force: true });
     throw error;
-  }
-}
-
-export class ImportConflictError extends Error {
-  constructor(readonly paths: string[]) {
-    super(`refusing to overwrite existing files: ${paths.join(', ')}`);
-    this.name = 'ImportConflictError';
   }
 }

@@ -1,6 +1,6 @@
-import type { ExalateErrorCode } from './types';
+import { IacError, type ApiErrorCode } from '../model/errors';
 
-const BRAND = Symbol.for('exalate-iac.ExalateError');
+export type ExalateErrorCode = ApiErrorCode;
 
 /** Everything an error knows about the call that failed. */
 export interface ExalateErrorDetails {
@@ -35,8 +35,8 @@ export interface ExalateErrorDetails {
  * The message names the call (method, path with ids), the status and the node's message, and is
  * redacted: no token, JWT or invitation code can appear in it.
  */
-export class ExalateError extends Error {
-  readonly code: ExalateErrorCode;
+export class ExalateError extends IacError {
+  declare readonly code: ExalateErrorCode;
   readonly status?: number;
   readonly method?: string;
   readonly path?: string;
@@ -49,9 +49,8 @@ export class ExalateError extends Error {
   readonly connectionId?: number;
 
   constructor(code: ExalateErrorCode, message: string, details: ExalateErrorDetails = {}) {
-    super(message, details.cause !== undefined ? { cause: details.cause } : undefined);
+    super(code, message, details.cause !== undefined ? { cause: details.cause } : {});
     this.name = 'ExalateError';
-    this.code = code;
     this.status = details.status;
     this.method = details.method;
     this.path = details.path;
@@ -62,12 +61,11 @@ export class ExalateError extends Error {
     this.attempts = details.attempts;
     this.earlierAttemptAmbiguous = details.earlierAttemptAmbiguous ?? false;
     this.connectionId = details.connectionId;
-    Object.defineProperty(this, BRAND, { value: true });
   }
 
-  /** Brand check that survives two copies of the package on disk. */
+  /** An error of the node client (brand check that survives two copies of the package on disk). */
   static isExalateError(value: unknown): value is ExalateError {
-    return typeof value === 'object' && value !== null && (value as Record<symbol, unknown>)[BRAND] === true;
+    return IacError.is(value) && value.code.startsWith('EXALATE_');
   }
 }
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
-import type { FieldChange, Plan, PlannedAction } from './plan';
-import { hasChanges, hasDrift, summarize } from './plan';
+import type { FieldChange, Plan, PlannedAction } from '../engine/plan';
+import { summarize } from '../engine/summary';
+import { term } from './terminal';
 
 export const GITHUB_COMMENT_LIMIT = 65_535;
 export const MARKDOWN_MARKER = '<!-- exalate-iac:plan -->';
@@ -80,7 +81,7 @@ function changeLine(c: FieldChange): string {
 }
 
 function actionTitle(a: PlannedAction): string {
-  return `${a.node}/${a.name}`;
+  return term(`${a.node}/${a.name}`);
 }
 
 /** The plan for a terminal: `+ ~ - -/+`, a reason per connection and per field, Terraform's last line. */
@@ -91,20 +92,22 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   const out: string[] = [];
   const changing = plan.actions.filter((a) => a.kind !== 'no-op' && a.kind !== 'pending');
   const pending = plan.actions.filter((a) => a.kind === 'pending');
-  const notes = plan.actions.filter((a) => a.kind === 'no-op' && (a.drift || a.blocked));
+  const notes = plan.actions.filter(
+    (a) => a.kind === 'no-op' && (a.drift || a.blocked || a.live?.status === 'ERROR'),
+  );
   if (changing.length === 0 && notes.length === 0) {
     out.push('No changes. The nodes match the configuration.');
   } else if (changing.length > 0) {
     out.push('exalate-iac will perform the following actions:', '');
   }
   for (const a of changing) {
-    out.push(`  ${paint(a.kind, `${SYMBOL[a.kind]} ${actionTitle(a)}`)}  (${a.kind}: ${a.reason})`);
-    for (const c of a.changes) out.push(`      ${changeLine(c)}`);
+    out.push(`  ${paint(a.kind, `${SYMBOL[a.kind]} ${actionTitle(a)}`)}  (${a.kind}: ${term(a.reason)})`);
+    for (const c of a.changes) out.push(`      ${term(changeLine(c))}`);
     if (a.blocked) out.push(`      ${paint('delete', 'blocked')}: ${a.blocked}`);
     out.push('');
   }
   for (const a of notes) {
-    out.push(`  ! ${actionTitle(a)}: ${a.reason}${a.blocked ? ` (blocked: ${a.blocked})` : ''}`);
+    out.push(`  ! ${actionTitle(a)}: ${term(a.reason)}${a.blocked ? ` (blocked: ${term(a.blocked)})` : ''}`);
   }
   if (notes.length > 0) out.push('');
   for (const a of pending) {
@@ -114,6 +117,10 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
     );
   }
   if (pending.length > 0) out.push('');
+  for (const [node, fields] of Object.entries(plan.unknown))
+    out.push(
+      `Not reported by ${term(node)}: ${fields.join(', ')} — cannot be compared, so nothing is changed because of them.`,
+    );
   const unmanaged = Object.values(plan.unmanaged).reduce((n, l) => n + l.length, 0);
   if (unmanaged > 0)
     out.push(
@@ -122,44 +129,6 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   for (const extra of extraSummary(plan)) out.push(`Note: ${extra}.`);
   out.push(summaryLine(plan));
   return out.join('\n') + '\n';
-}
-
-/** The plan as JSON for machines: `format_version`, a summary, per-field before/after. */
-export function renderJson(plan: Plan): string {
-  const body = {
-    format_version: plan.format_version,
-    created_at: plan.createdAt,
-    owner: plan.owner,
-    summary: summarize(plan),
-    changes: hasChanges(plan),
-    drift: hasDrift(plan),
-    actions: plan.actions.map((a) => ({
-      node: a.node,
-      connection: a.name,
-      action: a.kind,
-      reason: a.reason,
-      drift: a.drift,
-      ...(a.blocked ? { blocked: a.blocked } : {}),
-      ...(a.acceptOn ? { accept_on: a.acceptOn } : {}),
-      ...(a.live
-        ? {
-            live: {
-              id: a.live.id,
-              status: a.live.status,
-              invitation_created_at: a.live.invitationCreatedAt ?? null,
-            },
-          }
-        : {}),
-      changes: a.changes.map((c) => ({
-        field: c.field,
-        before: c.before,
-        after: c.after,
-        forces_replacement: c.forcesReplacement === true,
-      })),
-    })),
-    unmanaged: plan.unmanaged,
-  };
-  return JSON.stringify(body, null, 2) + '\n';
 }
 
 function md(text: string): string {

@@ -7,26 +7,25 @@
  * `X-Exalate-Jwt` header, the `X-exalate-jwt` request header, `GET /connections` returning
  * `{total, results}`, and `{message}` error bodies. Everything else is modeled.
  */
-import type {
-  AcceptInvitationRequest,
-  Connection,
-  CreateConnectionRequest,
-  CreatedConnection,
-  Invitation,
-  NodeInfo,
-  Rules,
-  Trigger,
-  UpdateConnectionRequest,
-} from './types';
+import {
+  API_BASE,
+  COMMUNICATION_TYPES,
+  CONFIGURATION_TYPES,
+  JWT_REQUEST_HEADER,
+  JWT_RESPONSE_HEADER,
+  MAX_PAGE_SIZE,
+  type AcceptInvitationRequest,
+  type Connection,
+  type CreateConnectionRequest,
+  type CreatedConnection,
+  type Invitation,
+  type NodeInfo,
+  type Rules,
+  type Trigger,
+  type UpdateConnectionRequest,
+} from './contract';
 
-/** The API base below a node's URL. Observed. */
-export const API_BASE = '/rest/issuehub/4.0';
-/** Response header carrying the JWT after authentication. Observed. */
-export const JWT_RESPONSE_HEADER = 'x-exalate-jwt';
-/** Request header carrying the JWT on every later call. Observed. */
-export const JWT_REQUEST_HEADER = 'X-exalate-jwt';
-/** Largest page the client asks for (the node may cap it lower). Modeled. */
-export const MAX_PAGE_SIZE = 100;
+export { API_BASE, JWT_REQUEST_HEADER, JWT_RESPONSE_HEADER, MAX_PAGE_SIZE };
 
 /** One HTTP call, before auth headers are added. */
 export interface ApiCall {
@@ -57,10 +56,10 @@ const id = (value: number): string => encodeURIComponent(String(value));
 
 export const calls = {
   /** Observed: body `{authProtocol, user, password}`; the JWT comes back in a header. */
-  authenticate: (token: string): ApiCall => ({
+  authenticate: (credentials: { user: string; password: string }): ApiCall => ({
     method: 'POST',
     path: '/authenticate',
-    body: { authProtocol: 'basic', user: '', password: token },
+    body: { authProtocol: 'basic', user: credentials.user, password: credentials.password },
     idempotent: true,
     anonymous: true,
   }),
@@ -192,28 +191,60 @@ export function parseRules(value: unknown, what = 'rules'): Rules {
   return { outgoing: string(o, 'outgoing', what), incoming: string(o, 'incoming', what) };
 }
 
+function optionalString(o: Json, key: string, what: string): string | undefined {
+  const v = o[key];
+  if (v === undefined || v === null) return undefined;
+  if (typeof v !== 'string') throw new ShapeError(`${what}.${key} is not a string`);
+  return v;
+}
+
+/**
+ * A connection as a node answers it. Only the observed fields are required (`id`, `name`,
+ * `status`; `communication.remoteUrl` when there is one); every modeled field is read when
+ * present and left out when not, so the engine can tell "not reported" from a value.
+ */
 export function parseConnection(value: unknown, what = 'connection'): Connection {
   const o = object(value, what);
-  const communication = object(o.communication, `${what}.communication`);
+  const communication =
+    o.communication === undefined || o.communication === null
+      ? {}
+      : object(o.communication, `${what}.communication`);
+  const type = optionalString(communication, 'type', `${what}.communication`);
+  const remoteUrl = optionalString(communication, 'remoteUrl', `${what}.communication`);
   const connection: Connection = {
     id: integer(o, 'id', what),
     name: string(o, 'name', what),
-    description: typeof o.description === 'string' ? o.description : '',
-    status: string(o, 'status', what) as Connection['status'],
-    configurationType: string(o, 'configurationType', what) as Connection['configurationType'],
-    localShortName: typeof o.localShortName === 'string' ? o.localShortName : '',
-    remoteShortName: typeof o.remoteShortName === 'string' ? o.remoteShortName : '',
+    status: string(o, 'status', what),
     communication: {
-      type: string(communication, 'type', `${what}.communication`) as Connection['communication']['type'],
-      ...(typeof communication.remoteUrl === 'string' ? { remoteUrl: communication.remoteUrl } : {}),
+      ...(type !== undefined && (COMMUNICATION_TYPES as readonly string[]).includes(type)
+        ? { type: type as Connection['communication']['type'] }
+        : {}),
+      ...(remoteUrl !== undefined ? { remoteUrl } : {}),
     },
-    version: typeof o.version === 'number' ? o.version : 0,
-    role: o.role === 'ACCEPTOR' ? 'ACCEPTOR' : 'INITIATOR',
-    createdAt: typeof o.createdAt === 'string' ? o.createdAt : '',
-    updatedAt: typeof o.updatedAt === 'string' ? o.updatedAt : '',
   };
-  if (typeof o.invitationCreatedAt === 'string') connection.invitationCreatedAt = o.invitationCreatedAt;
-  if (typeof o.errorMessage === 'string') connection.errorMessage = o.errorMessage;
+  const configurationType = optionalString(o, 'configurationType', what);
+  if (
+    configurationType !== undefined &&
+    (CONFIGURATION_TYPES as readonly string[]).includes(configurationType)
+  )
+    connection.configurationType = configurationType as Connection['configurationType'];
+  for (const key of [
+    'description',
+    'localShortName',
+    'remoteShortName',
+    'incomingScope',
+    'createdAt',
+    'updatedAt',
+    'invitationCreatedAt',
+    'errorMessage',
+  ] as const) {
+    const v = optionalString(o, key, what);
+    if (v !== undefined) connection[key] = v;
+  }
+  if (typeof o.version === 'number' && Number.isInteger(o.version)) connection.version = o.version;
+  if (typeof o.remoteConnectionId === 'number' && Number.isInteger(o.remoteConnectionId))
+    connection.remoteConnectionId = o.remoteConnectionId;
+  if (o.role === 'ACCEPTOR' || o.role === 'INITIATOR') connection.role = o.role;
   if (o.rules !== undefined && o.rules !== null) connection.rules = parseRules(o.rules, `${what}.rules`);
   if (o.triggers !== undefined && o.triggers !== null) {
     connection.triggers = parseTriggers(o.triggers, `${what}.triggers`);

@@ -1,12 +1,6 @@
-import type { Plan, PlannedAction } from './plan';
-import {
-  GITHUB_COMMENT_LIMIT,
-  MARKDOWN_MARKER,
-  renderJson,
-  renderMarkdown,
-  renderMermaid,
-  renderText,
-} from './render';
+import type { Plan, PlannedAction } from '../engine/plan';
+import { planToJson } from '../engine/saved-plan';
+import { GITHUB_COMMENT_LIMIT, MARKDOWN_MARKER, renderMarkdown, renderMermaid, renderText } from './render';
 
 const LOC = { file: 'c.yaml', line: 1, col: 1 };
 
@@ -42,21 +36,23 @@ function action(
 
 function planOf(actions: PlannedAction[]): Plan {
   return {
-    format_version: '1',
     createdAt: '2026-11-23T00:00:00Z',
     owner: 'platform-team',
-    configFile: '/x/c.yaml',
+    configFile: 'c.yaml',
     options: { prune: false, allowReplace: false },
-    nodes: [{ name: 'fs', url: '${FS}', platform: 'freshservice', tokenEnv: 'T' }],
+    nodes: [{ name: 'fs', platform: 'freshservice' }],
     actions,
     fingerprints: {},
     unmanaged: { fs: [] },
+    unknown: {},
   };
 }
 
 const MIXED = planOf([
   action('create', 'new-one'),
-  action('update', 'edited', { changes: [{ field: 'description', before: 'old', after: 'new' }] }),
+  action('update', 'edited', {
+    changes: [{ field: 'description', before: 'old', after: 'new', forcesReplacement: false }],
+  }),
   action('replace', 'moved', {
     changes: [{ field: 'mode', before: 'basic', after: 'script', forcesReplacement: true }],
     blocked: 'needs --allow-replace',
@@ -96,7 +92,7 @@ describe('human plan', () => {
 
 describe('JSON plan', () => {
   test('format_version and per-field before/after', () => {
-    const json = JSON.parse(renderJson(MIXED));
+    const json = JSON.parse(JSON.stringify(planToJson(MIXED, 'digest')));
     expect(json.format_version).toBe('1');
     expect(json.summary).toMatchObject({ add: 2, change: 1, destroy: 2, pending: 1, blocked: 1 });
     expect(json.actions[1]).toMatchObject({
@@ -132,7 +128,9 @@ describe('Markdown plan for pull requests', () => {
     const many = planOf(
       Array.from({ length: 3000 }, (_, i) =>
         action('update', `connection-${i}`, {
-          changes: [{ field: 'description', before: 'x'.repeat(60), after: 'y'.repeat(60) }],
+          changes: [
+            { field: 'description', before: 'x'.repeat(60), after: 'y'.repeat(60), forcesReplacement: false },
+          ],
         }),
       ),
     );
@@ -149,7 +147,9 @@ describe('Markdown plan for pull requests', () => {
     const some = planOf(
       Array.from({ length: 300 }, (_, i) =>
         action('update', `c-${i}`, {
-          changes: [{ field: 'description', before: 'x'.repeat(70), after: 'y'.repeat(70) }],
+          changes: [
+            { field: 'description', before: 'x'.repeat(70), after: 'y'.repeat(70), forcesReplacement: false },
+          ],
         }),
       ),
     );

@@ -1,9 +1,11 @@
-import type { Connection } from '../client/types';
+import type { Connection, NodeApi } from '../api/types';
 import type { DesiredConnection, DesiredState } from '../model/connection';
-import { withOwnership } from './normalize';
-import type { NodeApi } from '../client/types';
-import { computePlan, diffConnection, hasChanges, hasDrift, LiveNode, readLive, summarize } from './plan';
+import { withOwnership } from '../model/ownership';
+import { diffConnection } from './diff';
+import { readLive, type LiveNode } from './live';
 import type { ResolvedNode } from './nodes';
+import { computePlan, type PlanOptions } from './plan';
+import { hasChanges, hasDrift, summarize } from './summary';
 
 // computePlan is pure: these tests feed it declared and live state directly.
 
@@ -61,6 +63,8 @@ function state(connections: DesiredConnection[]): DesiredState {
   const loc = { file: 'c.yaml', line: 1, col: 1 };
   return {
     file: '/x/c.yaml',
+    shownFile: 'c.yaml',
+    digest: 'd',
     owner: OWNER,
     nodes: new Map([
       ['fs', { name: 'fs', url: FS_URL, platform: 'freshservice', tokenEnv: 'FS', location: loc }],
@@ -82,17 +86,23 @@ function liveNodes(fs: Connection[], jira: Connection[] = []): Map<string, LiveN
 }
 
 const RESOLVED = new Map<string, ResolvedNode>([
-  ['fs', { name: 'fs', url: FS_URL, platform: 'freshservice', token: 't' }],
-  ['jira', { name: 'jira', url: JIRA_URL, platform: 'jira-cloud', token: 't' }],
+  ['fs', { name: 'fs', url: FS_URL, platform: 'freshservice', token: 't', user: '' }],
+  ['jira', { name: 'jira', url: JIRA_URL, platform: 'jira-cloud', token: 't', user: '' }],
 ]);
 
 function plan(
   connections: DesiredConnection[],
   fs: Connection[],
   jira: Connection[] = [],
-  options = { prune: false, allowReplace: false },
+  options: PlanOptions = { prune: false, allowReplace: false },
 ) {
-  return computePlan(state(connections), liveNodes(fs, jira), RESOLVED, {}, options);
+  return computePlan({
+    state: state(connections),
+    live: liveNodes(fs, jira),
+    resolved: RESOLVED,
+    env: {},
+    options,
+  });
 }
 
 describe('the plan right after an apply is empty', () => {
@@ -139,8 +149,8 @@ describe('normalisation: differences that are not changes', () => {
     ['a description without the ownership marker (adopted by import)', { description: 'Escalations' }],
   ])('%s', (_name, overrides) => {
     const live = liveOf(d, overrides);
-    const { immutable, mutable } = diffConnection(d, live, OWNER, undefined);
-    expect([...immutable, ...mutable]).toEqual([]);
+    const { updates, replacements, unknown } = diffConnection(d, live, { owner: OWNER });
+    expect([...updates, ...replacements, ...unknown]).toEqual([]);
   });
 
   test('triggers declared in another order compare equal', () => {
@@ -151,13 +161,13 @@ describe('normalisation: differences that are not changes', () => {
       ],
     });
     const live = liveOf(two, { triggers: [...two.triggers].reverse() });
-    expect(diffConnection(two, live, OWNER, undefined).mutable).toEqual([]);
+    expect(diffConnection(two, live, { owner: OWNER }).updates).toEqual([]);
   });
 
   test('a direction of rules the file does not declare is left alone', () => {
     const d2 = desired({ rules: { outgoing: 'x' } });
     const live = liveOf(d2, { rules: { outgoing: 'x', incoming: 'whatever the node has' } });
-    expect(diffConnection(d2, live, OWNER, undefined).mutable).toEqual([]);
+    expect(diffConnection(d2, live, { owner: OWNER }).updates).toEqual([]);
   });
 });
 
@@ -171,7 +181,6 @@ describe('every field is compared', () => {
       false,
     ],
     ['enabled (deactivated by hand)', { status: 'DEACTIVATED' }, 'enabled', false],
-    ['status ERROR', { status: 'ERROR', errorMessage: 'script error' }, 'status', false],
     [
       'protect',
       { description: withOwnership('Escalations', { owner: OWNER, protect: true }) },
@@ -209,7 +218,7 @@ describe('every field is compared', () => {
       false,
     ],
     ['mode', { configurationType: 'AI_ASSIST' }, 'mode', true],
-    ['private flag', { communication: { type: 'PUBLIC', remoteUrl: 'https://x' } }, 'type', true],
+    ['private flag', { communication: { type: 'PUBLIC', remoteUrl: 'https://x' } }, 'private', true],
     ['local short name', { localShortName: 'other' }, 'localShortName', true],
     ['remote short name', { remoteShortName: 'other' }, 'remoteShortName', true],
   ])('%s', (_name, overrides, field, immutable) => {
@@ -229,7 +238,7 @@ describe('every field is compared', () => {
     );
     expect(p.actions[0]).toMatchObject({
       kind: 'replace',
-      changes: [{ field: 'remote.url', before: 'https://b.example.com/', after: 'https://a.example.com' }],
+      changes: [{ field: 'remote.url', before: 'https://b.example.com', after: 'https://a.example.com' }],
     });
   });
 });
@@ -278,7 +287,69 @@ describe('action kinds', () => {
       role: 'ACCEPTOR' as const,
       communication: { type: 'PRIVATE' as const },
     };
-    expect(plan([d], [pending], [acceptor]).actions[0]?.kind).toBe('pending');
+    // The initiator still waits while an accepting side exists: a broken pair, shown as drift.
+    expect(plan([d], [pending], [acceptor], { prune: false, allowReplace: true }).actions[0]).toMatchObject({
+      kind: 'replace',
+      drift: true,
+      counterpart: { node: 'jira', id: 99 },
+      changes: [{ field: 'remote.node', after: 'jira', forcesReplacement: true }],
+    });
+  });
+
+  test('an accepted connection whose accepting side is paired with another initiator is drift', () => {
+    const d = desired({ remote: { node: 'jira' } });
+    const active = liveOf(d, { remoteConnectionId: 99 });
+    const acceptor = {
+      ...liveOf(d),
+      id: 99,
+      role: 'ACCEPTOR' as const,
+      communication: { type: 'PRIVATE' as const },
+    };
+    expect(plan([d], [active], [{ ...acceptor, remoteConnectionId: 7 }]).actions[0]?.kind).toBe('no-op');
+    expect(plan([d], [active], [{ ...acceptor, remoteConnectionId: 6 }]).actions[0]).toMatchObject({
+      kind: 'replace',
+      drift: true,
+      changes: [{ field: 'remote.node', before: 'jira (accepting side not paired with this connection)' }],
+    });
+    expect(plan([d], [active], []).actions[0]).toMatchObject({
+      kind: 'replace',
+      changes: [{ field: 'remote.node', before: 'jira (accepting side missing)' }],
+    });
+  });
+
+  test('incomingScope is compared with the accepting side and forces replacement', () => {
+    const d = desired({ remote: { node: 'jira' }, incomingScope: 'OPS' });
+    const active = liveOf(d, { remoteConnectionId: 99 });
+    const acceptor = {
+      ...liveOf(d),
+      id: 99,
+      role: 'ACCEPTOR' as const,
+      communication: { type: 'PRIVATE' as const },
+      remoteConnectionId: 7,
+    };
+    expect(plan([d], [active], [{ ...acceptor, incomingScope: 'OPS' }]).actions[0]?.kind).toBe('no-op');
+    const changed = plan([d], [active], [{ ...acceptor, incomingScope: 'ENG' }]);
+    expect(changed.actions[0]).toMatchObject({
+      kind: 'replace',
+      changes: [{ field: 'incomingScope', before: 'ENG', after: 'OPS', forcesReplacement: true }],
+    });
+    expect(hasChanges(changed)).toBe(true);
+  });
+
+  test('a status of ERROR is shown read-only: nothing is planned to clear it', () => {
+    const d = desired();
+    const p = plan([d], [liveOf(d, { status: 'ERROR', errorMessage: 'script error' })]);
+    expect(p.actions[0]).toMatchObject({
+      kind: 'no-op',
+      live: { status: 'ERROR', errorMessage: 'script error' },
+    });
+    expect(hasChanges(p)).toBe(false);
+  });
+
+  test('an unknown status is kept as it is and never crashes the plan', () => {
+    const d = desired();
+    const p = plan([d], [liveOf(d, { status: 'SUSPENDED_BY_ADMIN' })]);
+    expect(p.actions[0]).toMatchObject({ kind: 'no-op', live: { status: 'SUSPENDED_BY_ADMIN' } });
   });
 
   test('delete only with --prune, only what this owner created, never a protected one', () => {
@@ -321,6 +392,71 @@ describe('action kinds', () => {
   });
 });
 
+describe('what a node does not report is unknown, never different', () => {
+  test('a connection with only the observed fields: no replace, no update, the fields listed once per node', () => {
+    const d = desired();
+    const observed: Connection = { id: 7, name: d.name, status: 'ACTIVE', communication: {} };
+    const p = plan([d, desired({ name: 'c2' })], [observed, { ...observed, id: 8, name: 'c2' }]);
+    expect(p.actions.map((a) => a.kind)).toEqual(['no-op', 'no-op']);
+    expect(hasChanges(p)).toBe(false);
+    expect(hasDrift(p)).toBe(false);
+    expect(p.unknown).toEqual({
+      fs: [
+        'localShortName',
+        'remoteShortName',
+        'mode',
+        'private',
+        'description',
+        'protect',
+        'rules.outgoing',
+        'rules.incoming',
+        'triggers',
+      ],
+    });
+  });
+
+  test('with --prune, a connection whose description is not reported is never deleted', () => {
+    const observed: Connection = {
+      id: 7,
+      name: 'gone',
+      status: 'ACTIVE',
+      communication: {},
+      role: 'INITIATOR',
+    };
+    const p = plan([], [observed], [], { prune: true, allowReplace: true });
+    expect(p.actions).toEqual([]);
+    expect(p.unmanaged.fs).toEqual(['gone']);
+  });
+
+  test('a known difference is still planned next to unknown fields', () => {
+    const d = desired();
+    const partial: Connection = {
+      id: 7,
+      name: d.name,
+      status: 'DEACTIVATED',
+      communication: { type: 'PRIVATE' },
+    };
+    expect(plan([d], [partial]).actions[0]).toMatchObject({
+      kind: 'update',
+      changes: [{ field: 'enabled' }],
+    });
+  });
+});
+
+describe('triggers', () => {
+  test('several triggers may share an entity type; they are matched by entity type and query', () => {
+    const d = desired({
+      triggers: [
+        { entityType: 'ticket', query: 'priority:4', active: true, notes: '' },
+        { entityType: 'ticket', query: 'tag:vip', active: true, notes: 'VIPs' },
+      ],
+    });
+    expect(plan([d], [liveOf(d, { triggers: [...d.triggers].reverse() })]).actions[0]?.kind).toBe('no-op');
+    const missing = plan([d], [liveOf(d, { triggers: [d.triggers[0]!] })]);
+    expect(missing.actions[0]).toMatchObject({ kind: 'update', changes: [{ field: 'triggers' }] });
+  });
+});
+
 describe('reading a node', () => {
   test('a node that ignores expand=rules,triggers is read with per-connection calls and plans the same', async () => {
     // The emulator always honours `expand`; a node that does not is stood in for by this object.
@@ -337,13 +473,13 @@ describe('reading a node', () => {
     } as unknown as NodeApi;
     const live = await readLive(new Map([['fs', node]]));
     expect(calls.sort()).toEqual(['rules 7', 'triggers 7']);
-    const p = computePlan(
-      state([d]),
-      new Map([...live, ['jira', { connections: [], byName: new Map() }]]),
-      RESOLVED,
-      {},
-      { prune: false, allowReplace: false },
-    );
+    const p = computePlan({
+      state: state([d]),
+      live: new Map([...live, ['jira', { connections: [], byName: new Map() }]]),
+      resolved: RESOLVED,
+      env: {},
+      options: { prune: false, allowReplace: false },
+    });
     expect(p.actions.map((a) => a.kind)).toEqual(['no-op']);
   });
 });

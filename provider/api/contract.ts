@@ -1,0 +1,157 @@
+/**
+ * The node API contract as code: the wire types of `schemas/exalate-node-api.openapi.yaml`, its
+ * constants and the mapping between wire enums and the model's words. The client (through its
+ * adapter) and the emulator both build on this file; nothing else defines a path prefix, a page
+ * size or a configuration type.
+ *
+ * Observed fields (seen on real nodes) are required; every modeled field is optional, and absent
+ * means "not reported": the engine treats it as unknown, never as different.
+ */
+import type { ConnectionType, Mode } from '../model/platforms';
+
+/** The API base below a node's URL. Observed. */
+export const API_BASE = '/rest/issuehub/4.0';
+/** Response header carrying the JWT after authentication. Observed. */
+export const JWT_RESPONSE_HEADER = 'x-exalate-jwt';
+/** Request header carrying the JWT on every later call. Observed. */
+export const JWT_REQUEST_HEADER = 'X-exalate-jwt';
+/** Largest page a client asks for and a node answers. Modeled. */
+export const MAX_PAGE_SIZE = 100;
+/** Page size when the request gives none. Modeled. */
+export const DEFAULT_PAGE_SIZE = 50;
+/** Largest sync rule script (modeled); the one constant lives in the model. */
+export { MAX_RULE_BYTES } from '../model/limits';
+
+/** Statuses the tool knows; a node may report others, which are kept and shown as they are. */
+export const KNOWN_STATUSES = ['PENDING', 'ACTIVE', 'DEACTIVATED', 'ERROR'] as const;
+export type KnownStatus = (typeof KNOWN_STATUSES)[number];
+export type ConnectionStatus = KnownStatus | (string & {});
+
+export const CONFIGURATION_TYPES = ['BASIC', 'VISUAL', 'SCRIPT', 'AI_ASSIST'] as const;
+export type ConfigurationType = (typeof CONFIGURATION_TYPES)[number];
+export const COMMUNICATION_TYPES = ['PUBLIC', 'PRIVATE', 'LOCAL'] as const;
+export type CommunicationType = (typeof COMMUNICATION_TYPES)[number];
+
+const MODE_TO_CONFIGURATION: Readonly<Record<Mode, ConfigurationType>> = {
+  basic: 'BASIC',
+  visual: 'VISUAL',
+  script: 'SCRIPT',
+  'ai-assist': 'AI_ASSIST',
+};
+const TYPE_TO_COMMUNICATION: Readonly<Record<ConnectionType, CommunicationType>> = {
+  public: 'PUBLIC',
+  private: 'PRIVATE',
+  local: 'LOCAL',
+};
+
+export function configurationTypeOf(mode: Mode): ConfigurationType {
+  return MODE_TO_CONFIGURATION[mode];
+}
+
+/** The mode of a wire configuration type; undefined for a value the contract does not know. */
+export function modeOf(type: string | undefined): Mode | undefined {
+  for (const [mode, wire] of Object.entries(MODE_TO_CONFIGURATION)) if (wire === type) return mode as Mode;
+  return undefined;
+}
+
+export function communicationTypeOf(type: ConnectionType): CommunicationType {
+  return TYPE_TO_COMMUNICATION[type];
+}
+
+/** The connection type of a wire communication type; undefined for an unknown one. */
+export function connectionTypeOf(type: string | undefined): ConnectionType | undefined {
+  for (const [t, wire] of Object.entries(TYPE_TO_COMMUNICATION))
+    if (wire === type) return t as ConnectionType;
+  return undefined;
+}
+
+export interface Communication {
+  /** Modeled. */
+  type?: CommunicationType;
+  /** The other node's URL: observed for public connections, absent for private and local ones. */
+  remoteUrl?: string;
+}
+
+export interface Rules {
+  outgoing: string;
+  incoming: string;
+}
+
+export interface Trigger {
+  entityType: string;
+  query: string;
+  active: boolean;
+  notes: string;
+}
+
+export interface Connection {
+  /** Observed. */
+  id: number;
+  /** Observed. */
+  name: string;
+  /** Observed (ACTIVE and DEACTIVATED seen); unknown values are kept as they are. */
+  status: ConnectionStatus;
+  communication: Communication;
+  /** Modeled from here on: each may be missing on a real node. */
+  description?: string;
+  configurationType?: ConfigurationType;
+  localShortName?: string;
+  remoteShortName?: string;
+  /** The id of the other side's connection, once accepted (on both sides). */
+  remoteConnectionId?: number;
+  /** The project receiving incoming items, on the side that accepted the invitation. */
+  incomingScope?: string;
+  /** Bumped by every mutation; sent back as `If-Match` (412 when stale). */
+  version?: number;
+  /** Which side of the connection this node is. */
+  role?: 'INITIATOR' | 'ACCEPTOR';
+  createdAt?: string;
+  updatedAt?: string;
+  /** When the current invitation code was produced (PENDING only). */
+  invitationCreatedAt?: string;
+  /** The node's error message while status is ERROR (read-only: errors are resolved on the node). */
+  errorMessage?: string;
+  /** Present when listed with `expand=rules` (Script mode). */
+  rules?: Rules;
+  /** Present when listed with `expand=triggers`. */
+  triggers?: Trigger[];
+}
+
+export interface NodeInfo {
+  platform: string;
+  nodeUrl: string;
+  version: string;
+}
+
+export interface CreateConnectionRequest {
+  name: string;
+  description: string;
+  localShortName: string;
+  remoteShortName: string;
+  configurationType: ConfigurationType;
+  communication: Communication;
+  /** Rules and triggers set in the same call (modeled), so a create is one request. */
+  rules?: Rules;
+  triggers?: Trigger[];
+}
+
+export interface CreatedConnection {
+  connection: Connection;
+  /** Produced for PUBLIC and PRIVATE connections (status PENDING); a secret. */
+  invitationCode?: string;
+}
+
+export interface UpdateConnectionRequest {
+  description?: string;
+  status?: 'ACTIVE' | 'DEACTIVATED';
+}
+
+export interface Invitation {
+  invitationCode: string;
+  createdAt: string;
+}
+
+export interface AcceptInvitationRequest {
+  invitationCode: string;
+  incomingScope?: string;
+}

@@ -1,0 +1,53 @@
+/** What a command needs from outside, injected so tests never sleep and never touch real globals. */
+import type { ClientLogger } from '../api/client';
+import { clientFactory, type ClientSettings } from '../engine/clients';
+import type { ClientFactory } from '../engine/nodes';
+import type { EngineContext } from '../engine/session';
+import type { Io } from './io';
+import { term } from './terminal';
+
+export interface Deps {
+  /** Settings of the default client factory (tests pass a `sleep` that does not wait). */
+  clientSettings?: Omit<ClientSettings, 'logger'>;
+  /** Replaces the default client factory entirely. */
+  clientFactory?: ClientFactory;
+  now?: () => Date;
+}
+
+/** Waits the client makes that a person should see (they would otherwise look like a hang). */
+export const SHOWN_WAIT_MS = 1000;
+
+/** Debug lines (`--verbose` or EXALATE_LOG=debug) and long waits, to stderr; already redacted. */
+export function cliLogger(io: Io, verbose: boolean): ClientLogger {
+  const debug = verbose || io.env.EXALATE_LOG === 'debug';
+  return {
+    ...(debug
+      ? {
+          debug: (m: string) => io.err(`exalate-iac: debug: ${term(m)}\n`),
+          warn: (m: string) => io.err(`exalate-iac: warning: ${term(m)}\n`),
+        }
+      : {}),
+    wait: ({ reason, ms, what }) => {
+      if (ms >= SHOWN_WAIT_MS)
+        io.err(
+          `  … waiting ${(ms / 1000).toFixed(1)} s (${reason === 'rate-limit' ? 'rate limit' : 'retry'}): ${term(what)}\n`,
+        );
+    },
+  };
+}
+
+export function engineContext(io: Io, deps: Deps, verbose: boolean): EngineContext {
+  return {
+    env: io.env,
+    cwd: io.cwd,
+    clientFactory:
+      deps.clientFactory ?? clientFactory({ ...deps.clientSettings, logger: cliLogger(io, verbose) }),
+  };
+}
+
+/** Per-node progress while reading, on a terminal only. */
+export function readProgress(io: Io): ((node: string, connections: number) => void) | undefined {
+  return io.isTty
+    ? (node, n) => io.err(`  read ${term(node)}: ${n} connection${n === 1 ? '' : 's'}\n`)
+    : undefined;
+}

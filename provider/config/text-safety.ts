@@ -1,0 +1,51 @@
+/**
+ * Text that shows a reviewer something else (Trojan Source, CVE-2021-42574): bidirectional
+ * controls, lone surrogates, NUL and other control characters, and names whose letters mix
+ * scripts (a Cyrillic "а" in a Latin name). Pull-request review is a core use: such text is
+ * refused in every name, description, query and note.
+ */
+
+const BIDI = /[\u202A-\u202E\u2066-\u2069\u200E\u200F\u061C]/;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+/** C0 controls and DEL; tab and line breaks are allowed where `multiline`. */
+// eslint-disable-next-line no-control-regex
+const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
+// eslint-disable-next-line no-control-regex
+const CONTROL_SINGLE_LINE = /[\u0000-\u001F\u007F]/;
+const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee'] as const;
+const SCRIPT_RE = SCRIPTS.map((s) => [s, new RegExp(`\\p{Script=${s}}`, 'u')] as const);
+
+function codePoint(ch: string): string {
+  return `U+${(ch.codePointAt(0) ?? 0).toString(16).toUpperCase().padStart(4, '0')}`;
+}
+
+/** Why this text is unsafe to show a reviewer, or undefined. */
+export function unsafeText(
+  text: string,
+  options: { multiline: boolean; name?: boolean },
+): string | undefined {
+  const bidi = BIDI.exec(text);
+  if (bidi)
+    return `contains an invisible bidirectional control (${codePoint(bidi[0])}) that can make the text display as something else: remove it`;
+  if (LONE_SURROGATE.test(text)) return 'contains a lone surrogate (not a valid character): remove it';
+  const control = (options.multiline ? CONTROL : CONTROL_SINGLE_LINE).exec(text);
+  if (control) return `contains a control character (${codePoint(control[0])}): remove it`;
+  if (options.name) {
+    const scripts = SCRIPT_RE.filter(([, re]) => re.test(text)).map(([s]) => s);
+    if (scripts.length > 1)
+      return `mixes ${scripts.join(' and ')} letters, so it can look like another name: write it in one script`;
+  }
+  return undefined;
+}
+
+/** Bidirectional controls in a rule file (a warning, as code hosts show them). */
+export function bidiInScript(text: string): { line: number; col: number; codePoint: string } | undefined {
+  const m = new RegExp(BIDI.source, 'g').exec(text);
+  if (!m) return undefined;
+  const before = text.slice(0, m.index).split('\n');
+  return {
+    line: before.length,
+    col: (before[before.length - 1] ?? '').length + 1,
+    codePoint: codePoint(m[0]),
+  };
+}
