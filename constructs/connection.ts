@@ -1,7 +1,8 @@
 import type { Construct } from 'constructs';
 import { connectionType } from '../provider/model/connection';
 import { CONNECTION_FIELDS, TRIGGER_FIELDS } from '../provider/model/fields';
-import type { ConnectionType, Mode } from '../provider/model/platforms';
+import type { Connection as FileConnection } from '../provider/model/file-format.generated';
+import type { ConnectionType } from '../provider/model/platforms';
 import { RULES_EDITABLE, unavailableReason } from '../provider/model/platforms';
 import { TerraformOutput, TerraformResource } from './cdktf';
 import { githubOutputName } from '../provider/model/output-names';
@@ -18,46 +19,19 @@ export interface ExalateTriggerProps {
   readonly notes?: string;
 }
 
-/** The fields of a connection: the same names as the YAML format. */
-export interface ExalateConnectionProps {
+/**
+ * The fields of a connection: the YAML format's own (generated from its JSON Schema, with its
+ * descriptions), except that `rules` holds the script text rather than file names.
+ * @see https://docs.exalate.com/docs/configuration-modes
+ */
+export type ExalateConnectionProps = Omit<FileConnection, 'rules' | 'triggers'> & {
   /** The provider holding the nodes. */
   readonly provider: ExalateProvider;
-  /** Connection name, unique per node: the natural key. */
-  readonly name: string;
-  /** The node that initiates the connection (a key of the provider's nodes). */
-  readonly node: string;
-  /** Short name of the initiating instance. Changing it replaces the connection. */
-  readonly localShortName: string;
-  /** Short name of the destination instance. Changing it replaces the connection. */
-  readonly remoteShortName: string;
-  /**
-   * Configuration mode. Changing it replaces the connection.
-   * @see https://docs.exalate.com/docs/configuration-modes
-   */
-  readonly mode: Mode;
-  /**
-   * "I don't have a URL": the connection produces an invitation code (a sensitive output).
-   * @default false
-   */
-  readonly private?: boolean;
-  /** @default "" */
-  readonly description?: string;
-  /** The other side: a URL, or a node of the provider (then its invitation is accepted there). */
-  readonly remote?: { readonly url?: string; readonly node?: string };
-  /** Project receiving incoming items on the accepting side. */
-  readonly incomingScope?: string;
-  /** @default true */
-  readonly enabled?: boolean;
-  /**
-   * Never deleted: also sets Terraform's `prevent_destroy`.
-   * @default false
-   */
-  readonly protect?: boolean;
   /** Groovy sync rules (script text), Script mode only. */
   readonly rules?: { readonly outgoing?: string; readonly incoming?: string };
   /** @default [] */
   readonly triggers?: readonly ExalateTriggerProps[];
-}
+};
 
 const BRAND = Symbol.for('exalate-iac.ExalateConnection');
 

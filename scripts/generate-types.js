@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // Generates, from schemas/exalate-connections.schema.json (the single source of truth):
-//   provider/config/types.generated.ts              TypeScript types (json-schema-to-typescript)
+//   provider/model/file-format.generated.ts           TypeScript types (json-schema-to-typescript)
 //   provider/config/schema-validator.generated.ts   the ajv validator compiled ahead of time
 // `--check` exits 1 when a file on disk is stale (a test runs it).
 'use strict';
@@ -9,7 +9,7 @@ const path = require('node:path');
 
 const root = path.join(__dirname, '..');
 const SCHEMA = path.join(root, 'schemas', 'exalate-connections.schema.json');
-const TYPES = path.join(root, 'provider', 'config', 'types.generated.ts');
+const TYPES = path.join(root, 'provider', 'model', 'file-format.generated.ts');
 const VALIDATOR = path.join(root, 'provider', 'config', 'schema-validator.generated.ts');
 const BANNER =
   '/* Generated from schemas/exalate-connections.schema.json by `npm run schema`. Do not edit. */';

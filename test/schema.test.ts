@@ -28,7 +28,7 @@ describe('the connections JSON Schema', () => {
       for (const rel of [
         'scripts/generate-types.js',
         'schemas/exalate-connections.schema.json',
-        'provider/config/types.generated.ts',
+        'provider/model/file-format.generated.ts',
         'provider/config/schema-validator.generated.ts',
       ]) {
         mkdirSync(path.dirname(path.join(dir, rel)), { recursive: true });
@@ -44,7 +44,7 @@ describe('the connections JSON Schema', () => {
         encoding: 'utf8',
       });
       expect(r.status).toBe(1);
-      expect(r.stderr).toContain('provider/config/types.generated.ts is stale');
+      expect(r.stderr).toContain('provider/model/file-format.generated.ts is stale');
       expect(r.stderr).toContain('provider/config/schema-validator.generated.ts is stale');
     } finally {
       cleanup();

@@ -14,6 +14,7 @@ import {
   JWT_REQUEST_HEADER,
   JWT_RESPONSE_HEADER,
   MAX_PAGE_SIZE,
+  MODELED_TEXT_FIELDS,
   type AcceptInvitationRequest,
   type Connection,
   type CreateConnectionRequest,
@@ -228,16 +229,7 @@ export function parseConnection(value: unknown, what = 'connection'): Connection
     (CONFIGURATION_TYPES as readonly string[]).includes(configurationType)
   )
     connection.configurationType = configurationType as Connection['configurationType'];
-  for (const key of [
-    'description',
-    'localShortName',
-    'remoteShortName',
-    'incomingScope',
-    'createdAt',
-    'updatedAt',
-    'invitationCreatedAt',
-    'errorMessage',
-  ] as const) {
+  for (const key of MODELED_TEXT_FIELDS) {
     const v = optionalString(o, key, what);
     if (v !== undefined) connection[key] = v;
   }

@@ -84,7 +84,23 @@ export interface Trigger {
   notes: string;
 }
 
-export interface Connection {
+/**
+ * Modeled text fields of a connection, each optional on the wire (absent: not reported). One
+ * list: the adapter reads them, the type below has them.
+ */
+export const MODELED_TEXT_FIELDS = [
+  'description',
+  'localShortName',
+  'remoteShortName',
+  'incomingScope',
+  'createdAt',
+  'updatedAt',
+  'invitationCreatedAt',
+  'errorMessage',
+] as const;
+export type ModeledTextField = (typeof MODELED_TEXT_FIELDS)[number];
+
+export interface Connection extends Partial<Record<ModeledTextField, string>> {
   /** Observed. */
   id: number;
   /** Observed. */
@@ -92,25 +108,13 @@ export interface Connection {
   /** Observed (ACTIVE and DEACTIVATED seen); unknown values are kept as they are. */
   status: ConnectionStatus;
   communication: Communication;
-  /** Modeled from here on: each may be missing on a real node. */
-  description?: string;
   configurationType?: ConfigurationType;
-  localShortName?: string;
-  remoteShortName?: string;
   /** The id of the other side's connection, once accepted (on both sides). */
   remoteConnectionId?: number;
-  /** The project receiving incoming items, on the side that accepted the invitation. */
-  incomingScope?: string;
   /** Bumped by every mutation; sent back as `If-Match` (412 when stale). */
   version?: number;
   /** Which side of the connection this node is. */
   role?: 'INITIATOR' | 'ACCEPTOR';
-  createdAt?: string;
-  updatedAt?: string;
-  /** When the current invitation code was produced (PENDING only). */
-  invitationCreatedAt?: string;
-  /** The node's error message while status is ERROR (read-only: errors are resolved on the node). */
-  errorMessage?: string;
   /** Present when listed with `expand=rules` (Script mode). */
   rules?: Rules;
   /** Present when listed with `expand=triggers`. */

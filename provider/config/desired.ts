@@ -7,15 +7,24 @@ import {
   type DesiredNode,
   type DesiredState,
 } from '../model/connection';
+import { CONNECTION_FIELDS } from '../model/fields';
 import type { RuleFiles } from './rules';
 import type { YamlSource } from './source';
 import type {
   Connection as FileConnection,
   ExalateConnections,
   Trigger as FileTrigger,
-} from './types.generated';
+} from '../model/file-format.generated';
 
 const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
+
+/** The registry's defaults of top-level fields (private, description, enabled, protect). */
+const DEFAULTS = Object.fromEntries(
+  CONNECTION_FIELDS.filter((f) => f.default !== undefined && !f.key.includes('.') && f.key !== 'triggers').map((f) => [
+    f.key,
+    f.default,
+  ]),
+) as Pick<DesiredConnection, 'private' | 'description' | 'enabled' | 'protect'>;
 
 export function buildState(
   file: ExalateConnections,
@@ -36,17 +45,11 @@ export function buildState(
     });
   }
   const connections = file.connections.map((c: FileConnection, index): DesiredConnection => {
+    const { rules: ruleFiles, triggers: _triggers, ...fields } = c;
     const desired: DesiredConnection = {
-      name: c.name,
-      node: c.node,
-      localShortName: c.localShortName,
-      remoteShortName: c.remoteShortName,
-      mode: c.mode,
-      private: c.private ?? false,
+      ...DEFAULTS,
+      ...fields,
       type: connectionType(c),
-      description: c.description ?? '',
-      enabled: c.enabled ?? true,
-      protect: c.protect ?? false,
       triggers: (c.triggers ?? []).map((t: FileTrigger) => ({
         entityType: t.entityType,
         query: t.query,
@@ -55,19 +58,17 @@ export function buildState(
       })),
       location: { file: where.shown, ...source.locate(['connections', index]) },
     };
-    if (c.remote) desired.remote = { ...c.remote };
     if (c.remote?.url !== undefined) {
       desired.remoteUrlLocation = {
         file: where.shown,
         ...source.locate(['connections', index, 'remote', 'url']),
       };
     }
-    if (c.incomingScope !== undefined) desired.incomingScope = c.incomingScope;
-    if (c.rules) {
-      desired.rulesFiles = { ...c.rules };
+    if (ruleFiles) {
+      desired.rulesFiles = { ...ruleFiles };
       desired.rules = {};
-      if (c.rules.outgoing !== undefined) desired.rules.outgoing = rules.text(c.rules.outgoing);
-      if (c.rules.incoming !== undefined) desired.rules.incoming = rules.text(c.rules.incoming);
+      if (ruleFiles.outgoing !== undefined) desired.rules.outgoing = rules.text(ruleFiles.outgoing);
+      if (ruleFiles.incoming !== undefined) desired.rules.incoming = rules.text(ruleFiles.incoming);
     }
     return desired;
   });

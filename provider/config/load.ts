@@ -14,7 +14,7 @@ import { ruleFiles } from './rules';
 import { checkSchema } from './schema-check';
 import { checkSemantics, type Problem } from './semantics';
 import { YamlSource } from './source';
-import type { ExalateConnections } from './types.generated';
+import type { ExalateConnections } from '../model/file-format.generated';
 
 export const DEFAULT_CONFIG_FILE = 'connections.exalate.yaml';
 /** Findings reported per file; the rest are counted. */

@@ -1,5 +1,6 @@
-import type { ConnectionType, Mode, Platform } from './platforms';
+import type { ConnectionType, Platform } from './platforms';
 import type { TriggerValue } from './normalize';
+import type { Connection as FileConnection } from './file-format.generated';
 
 /** Where something was declared, for messages that point at the file. */
 export interface SourceLocation {
@@ -30,28 +31,24 @@ export interface DesiredRules {
   incoming?: string;
 }
 
-/** One declared connection, defaults applied, rule files read. */
-export interface DesiredConnection {
-  name: string;
-  node: string;
-  localShortName: string;
-  remoteShortName: string;
-  mode: Mode;
-  private: boolean;
-  type: ConnectionType;
-  description: string;
-  remote?: { node?: string; url?: string };
-  incomingScope?: string;
-  enabled: boolean;
-  protect: boolean;
-  rules?: DesiredRules;
-  /** The rule file paths as written (relative to the config's folder). */
-  rulesFiles?: { outgoing?: string; incoming?: string };
-  triggers: TriggerValue[];
-  location: SourceLocation;
-  /** Where `remote.url` is written, for errors about its `${VAR}` references. */
-  remoteUrlLocation?: SourceLocation;
-}
+/** Fields that have a default (the registry's): always set in a desired connection. */
+type Defaulted = 'private' | 'description' | 'enabled' | 'protect';
+
+/**
+ * One declared connection, defaults applied, rule files read. Its fields are the file format's
+ * (generated from the JSON Schema), so a new field of the format is a field here too.
+ */
+export type DesiredConnection = Omit<FileConnection, Defaulted | 'rules' | 'triggers'> &
+  Required<Pick<FileConnection, Defaulted>> & {
+    type: ConnectionType;
+    rules?: DesiredRules;
+    /** The rule file paths as written (relative to the config's folder). */
+    rulesFiles?: { outgoing?: string; incoming?: string };
+    triggers: TriggerValue[];
+    location: SourceLocation;
+    /** Where `remote.url` is written, for errors about its `${VAR}` references. */
+    remoteUrlLocation?: SourceLocation;
+  };
 
 export interface DesiredState {
   /** Absolute path of the config file. */

@@ -199,7 +199,7 @@ export const CONNECTION_FIELDS: readonly FieldDef[] = [
     writer: 'triggers',
     required: false,
     default: [],
-    doc: 'Triggers of the initiating side: a query per entity type.',
+    doc: 'Triggers of the initiating side (entity type, query, active, notes); several may share an entity type.',
   },
 ];
 
