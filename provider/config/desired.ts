@@ -20,10 +20,9 @@ const ENV_REF = /^\$\{([A-Za-z_][A-Za-z0-9_]*)\}$/;
 
 /** The registry's defaults of top-level fields (private, description, enabled, protect). */
 const DEFAULTS = Object.fromEntries(
-  CONNECTION_FIELDS.filter((f) => f.default !== undefined && !f.key.includes('.') && f.key !== 'triggers').map((f) => [
-    f.key,
-    f.default,
-  ]),
+  CONNECTION_FIELDS.filter(
+    (f) => f.default !== undefined && !f.key.includes('.') && f.key !== 'triggers',
+  ).map((f) => [f.key, f.default]),
 ) as Pick<DesiredConnection, 'private' | 'description' | 'enabled' | 'protect'>;
 
 export function buildState(
