@@ -15,6 +15,7 @@
  *   - SIGINT is ignored (Terraform forwards Ctrl-C and then calls StopProvider).
  */
 import { X509Certificate, randomBytes } from 'node:crypto';
+import { setMaxListeners } from 'node:events';
 import { chownSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -229,6 +230,9 @@ export async function servePlugin(handlers: ProviderHandlers, options: ServeOpti
   }
 
   const stopController = new AbortController();
+  // Every in-flight RPC listens to this signal; Terraform runs up to 10 operations at once (more
+  // with -parallelism), which would otherwise print a MaxListenersExceededWarning.
+  setMaxListeners(0, stopController.signal);
   const server = new grpc.Server({
     'grpc.max_receive_message_length': 256 << 20,
     'grpc.max_send_message_length': 256 << 20,

@@ -7,6 +7,7 @@
  *   FIXTURE_NETWORK=tcp        listen on 127.0.0.1 instead of a unix socket
  *   FIXTURE_ONSTOP=throw|error onStop throws / returns an error string
  *   FIXTURE_NOISE=1            GetProviderSchema writes with console.log and process.stdout.write
+ *   FIXTURE_SLOW=1             ReadDataSource answers after 50 ms (keeps concurrent calls in flight)
  */
 import { readFileSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
@@ -232,8 +233,9 @@ const handlers: ProviderHandlers = {
     return create(pb.ValidateDataResourceConfig_ResponseSchema, {});
   },
 
-  readDataSource(req) {
+  async readDataSource(req) {
     checkType(req.typeName, 'demo_echo');
+    if (process.env.FIXTURE_SLOW) await new Promise((resolve) => setTimeout(resolve, 50));
     const config = asObject(decodeDynamicValue(req.config));
     const input = config?.input ?? null;
     return create(pb.ReadDataSource_ResponseSchema, {
