@@ -87,6 +87,7 @@ describe.each([
     expect(performance.now() - before).toBeLessThan(2000); // Terraform kills the plugin after 2 s
     expect(status).toEqual({ code: 0, signal: null });
     expect(c.stdout()).toBe(`${c.handshakeLine}\n`);
+    expect(c.stderr()).toBe('fixture: onShutdown called\n');
     expect(existsSync(c.handshake.address)).toBe(false);
   });
 });
@@ -163,7 +164,7 @@ test('many concurrent calls, as with terraform -parallelism, work without warnin
     Array.from({ length: 40 }, (_, i) => `X${i}`),
   );
   expect(await c.shutdown()).toEqual({ code: 0, signal: null });
-  expect(c.stderr()).toBe('');
+  expect(c.stderr()).toBe('fixture: onShutdown called\n'); // and no MaxListenersExceededWarning
 });
 
 test('StopProvider calls the onStop hook; a throwing hook answers INTERNAL', async () => {
@@ -201,7 +202,7 @@ test('logs go to stderr only when TF_LOG is set', async () => {
   const quiet = await start();
   await quiet.provider.getProviderSchema({});
   expect(await quiet.shutdown()).toEqual({ code: 0, signal: null });
-  expect(quiet.stderr()).toBe('');
+  expect(quiet.stderr()).toBe('fixture: onShutdown called\n');
   const loud = await start({ env: { TF_LOG: 'debug' } });
   await loud.provider.getProviderSchema({});
   expect(await loud.shutdown()).toEqual({ code: 0, signal: null });

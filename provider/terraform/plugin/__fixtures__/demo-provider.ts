@@ -252,4 +252,8 @@ void servePluginOrExit(handlers, {
     if (process.env.FIXTURE_ONSTOP === 'throw') throw new Error('stop exploded');
     if (process.env.FIXTURE_ONSTOP === 'error') return 'could not stop';
   },
+  onShutdown: async () => {
+    await new Promise((resolve) => setImmediate(resolve));
+    process.stderr.write('fixture: onShutdown called\n');
+  },
 });
