@@ -33,6 +33,8 @@ async function generate() {
       {
         cwd: ROOT,
         stdio: ['ignore', 'inherit', 'inherit'],
+        // buf keeps a cache under the home folder by default; nothing needs caching here.
+        env: { ...process.env, BUF_CACHE_DIR: path.join(out, 'buf-cache') },
       },
     );
     const prettier = require('prettier');
