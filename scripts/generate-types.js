@@ -38,7 +38,10 @@ function generateValidator(schema) {
   const standalone = require('ajv/dist/standalone').default;
   const ajv = new Ajv(AJV_OPTIONS);
   const code = standalone(ajv, ajv.compile(schema));
-  return `${BANNER}\n// @ts-nocheck\n${code}\nexport {};\n`;
+  // One CommonJS export, written as TypeScript's `export =` so that bundlers see a CommonJS module.
+  const match = /module\.exports = (\w+);module\.exports\.default = \1;/.exec(code);
+  if (!match) throw new Error('unexpected ajv standalone output');
+  return `${BANNER}\n// @ts-nocheck\n${code.replace(match[0], '')}\nexport = ${match[1]};\n`;
 }
 
 async function generate() {

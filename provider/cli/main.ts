@@ -43,6 +43,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze(
       summary: 'show the invitation codes written by apply (hidden unless --show-sensitive)',
       load: async () => (await import('./output')).run,
     },
+    provider: {
+      summary: 'install the exalate Terraform provider as a local filesystem mirror',
+      load: async () => (await import('./provider')).run,
+    },
     demo: {
       summary: 'the whole journey on the embedded emulator (no setup)',
       load: async () => (await import('./demo')).run,

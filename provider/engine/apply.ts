@@ -13,6 +13,7 @@ import { normalizeTriggers } from '../model/normalize';
 import { readOwnership, withOwnership } from '../model/ownership';
 import { mapLimit } from '../util/concurrency';
 import { diffConnection, isPairedWith, type DiffContext } from './diff';
+import { readConnection } from './live';
 import { remoteUrlOf, type Env, type ResolvedNode } from './nodes';
 import { outputKey, type InvitationOutput } from './outputs';
 import { findCounterpart, type Plan, type PlannedAction } from './plan';
@@ -164,22 +165,8 @@ class Step {
   }
 
   /** A connection read again, with its rules and triggers (to compare them). */
-  async full(node: string, id: number): Promise<Connection> {
-    const api = this.client(node);
-    const c = await api.getConnection(id);
-    const optional = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
-      try {
-        return await read();
-      } catch (error) {
-        if (codeOf(error) === 'EXALATE_NOT_FOUND' || codeOf(error) === 'EXALATE_CONFLICT') return undefined;
-        throw error;
-      }
-    };
-    const [triggers, rules] = await Promise.all([
-      c.triggers ? c.triggers : optional(() => api.getTriggers(id)),
-      c.rules || c.configurationType !== 'SCRIPT' ? c.rules : optional(() => api.getRules(id)),
-    ]);
-    return { ...c, ...(triggers ? { triggers } : {}), ...(rules ? { rules } : {}) };
+  full(node: string, id: number): Promise<Connection> {
+    return readConnection(this.client(node), id);
   }
 
   private async convergeOnce(d: DesiredConnection, live: Connection): Promise<Connection> {

@@ -1,12 +1,12 @@
 import { promises as fs, constants as fsConstants } from 'node:fs';
 import * as path from 'node:path';
 import { stringify } from 'yaml';
-import { connectionTypeOf, modeOf, type Connection } from '../api/contract';
+import type { Connection } from '../api/contract';
 import type { DesiredState } from '../model/connection';
 import { errors } from '../model/errors';
 import { CONNECTION_FIELDS, type FieldKey } from '../model/fields';
-import { normalizeTriggers, normalizeUrl, uniqueName } from '../model/normalize';
-import { readOwnership } from '../model/ownership';
+import { normalizeUrl, uniqueName, type TriggerValue } from '../model/normalize';
+import { adoptedValues, type AdoptContext } from './adopt';
 import { isPairedWith } from './diff';
 import type { LiveNode, LiveState } from './live';
 import type { ResolvedNode } from './nodes';
@@ -76,72 +76,17 @@ export function buildImport(
     return undefined;
   };
 
+  const adopt: AdoptContext = { node: nodeName, owner, declaredByUrl, counterpart: counterpartNode };
   for (const c of [...nodeLive.connections].sort((a, b) => a.name.localeCompare(b.name))) {
-    if (c.role !== 'INITIATOR') {
-      skipped.push({
-        name: c.name,
-        reason:
-          c.role === 'ACCEPTOR'
-            ? 'the accepting side of a connection initiated elsewhere: import it from its initiating node'
-            : 'the node does not say which side of the connection it is',
-      });
+    const adopted = adoptedValues(c, adopt);
+    if ('skip' in adopted) {
+      skipped.push({ name: c.name, reason: adopted.skip });
       continue;
     }
-    const mode = modeOf(c.configurationType);
-    const type = connectionTypeOf(c.communication.type);
-    if (
-      c.description === undefined ||
-      mode === undefined ||
-      type === undefined ||
-      c.localShortName === undefined ||
-      c.remoteShortName === undefined
-    ) {
-      skipped.push({
-        name: c.name,
-        reason:
-          'the node does not report its mode, type, short names or description: nothing reliable to write',
-      });
-      continue;
-    }
-    const { text, ownership } = readOwnership(c.description);
-    if (ownership && ownership.owner !== owner) {
-      skipped.push({
-        name: c.name,
-        reason: `managed by owner '${ownership.owner}' (the file with that owner); import with --owner ${ownership.owner} to take it over`,
-      });
-      continue;
-    }
-    const values: Partial<Record<FieldKey, unknown>> = {
-      name: c.name,
-      node: nodeName,
-      localShortName: c.localShortName,
-      remoteShortName: c.remoteShortName,
-      mode,
-      private: type === 'private',
-      description: text,
-      enabled: c.status !== 'DEACTIVATED',
-      protect: ownership?.protect ?? false,
-    };
-    if (type === 'local') values['remote.node'] = nodeName;
-    else if (type === 'public') {
-      const declared = c.status === 'PENDING' ? undefined : declaredByUrl(c.communication.remoteUrl);
-      const peer = declared ? counterpartNode(c) : undefined;
-      if (declared && peer?.node === declared) {
-        values['remote.node'] = declared;
-        usedNodes.add(declared);
-        if (peer.scope !== undefined) values.incomingScope = peer.scope;
-      } else {
-        values['remote.url'] = c.communication.remoteUrl ?? '';
-      }
-    } else if (c.status !== 'PENDING') {
-      const peer = counterpartNode(c);
-      if (peer) {
-        values['remote.node'] = peer.node;
-        usedNodes.add(peer.node);
-        if (peer.scope !== undefined) values.incomingScope = peer.scope;
-      }
-    }
-    if (c.configurationType === 'SCRIPT' && c.rules) {
+    const values = adopted.values;
+    const remoteNode = values['remote.node'];
+    if (typeof remoteNode === 'string') usedNodes.add(remoteNode);
+    if (values['rules.outgoing'] !== undefined && c.rules) {
       // Names that map to the same folder ("Foo Bar", "Foo-Bar") get a numbered one each.
       const segment = uniqueName(safeSegment(c.name), (n) => usedSegments.has(n.toLowerCase()), '-');
       usedSegments.add(segment.toLowerCase());
@@ -151,8 +96,7 @@ export function buildImport(
       files.push({ path: `${base}/outgoing.groovy`, content: c.rules.outgoing });
       files.push({ path: `${base}/incoming.groovy`, content: c.rules.incoming });
     }
-    const triggers = normalizeTriggers(c.triggers ?? []);
-    values.triggers = triggers.map((t) => ({
+    values.triggers = (values.triggers as TriggerValue[]).map((t) => ({
       entityType: t.entityType,
       query: t.query,
       ...(t.active ? {} : { active: false }),

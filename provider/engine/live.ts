@@ -49,6 +49,24 @@ export async function readNode(client: NodeApi, parallelism = 4): Promise<Connec
   return connections;
 }
 
+/** One connection read by id, with its rules and triggers when the node has them (unknown otherwise). */
+export async function readConnection(client: NodeApi, id: number): Promise<Connection> {
+  const c = await client.getConnection(id);
+  const optional = async <T>(read: () => Promise<T>): Promise<T | undefined> => {
+    try {
+      return await read();
+    } catch (error) {
+      if (isCode(error, 'EXALATE_NOT_FOUND') || isCode(error, 'EXALATE_CONFLICT')) return undefined;
+      throw error;
+    }
+  };
+  const [triggers, rules] = await Promise.all([
+    c.triggers ? c.triggers : optional(() => client.getTriggers(id)),
+    c.rules || c.configurationType !== 'SCRIPT' ? c.rules : optional(() => client.getRules(id)),
+  ]);
+  return { ...c, ...(triggers ? { triggers } : {}), ...(rules ? { rules } : {}) };
+}
+
 /** Every node's connections; a node that fails is a `NODE_FAILED` error naming it. */
 export async function readLive(
   clients: ReadonlyMap<string, NodeApi>,
