@@ -454,7 +454,7 @@ export class ExalateProviderServer {
     for (const key of ['name', 'node'] as const)
       if (planned[key] !== prior[key] && !isUnknownValue(planned[key]))
         requiresReplace.push(attributePath(key));
-    let changes = false;
+    let changes: boolean;
     if (!hasUnknown(planned) && this.configured) {
       const ctx = this.context();
       const want = toDesired(planned);
