@@ -6,7 +6,7 @@ import { openWorkspace, planWorkspace } from '../engine/session';
 import { hasChanges } from '../engine/summary';
 import type { Plan } from '../engine/plan';
 import { intOption, parseCommandArgs } from './args';
-import { engineContext, readProgress, type Deps } from './context';
+import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings, UsageError } from './errors';
 import { colourOn, Io } from './io';
 import { renderMarkdown, renderText } from './render';
@@ -26,7 +26,9 @@ Read-only: nothing on the nodes changes.
   --detailed-exitcode   exit 0 when there are no changes, 2 when there are
   --parallelism N       nodes read at once (default 16)
 
-Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.`;
+Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.
+
+${NODE_ENVIRONMENT_HELP}`;
 
 export const PLAN_ARGS = {
   file: { type: 'string', short: 'f', default: DEFAULT_CONFIG_FILE },
