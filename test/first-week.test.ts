@@ -354,6 +354,33 @@ describe('flags', () => {
   });
 });
 
+describe('the commands the CLI suggests work as written', () => {
+  /** The `exalate-iac …` commands shown in backquotes. */
+  const suggested = (text: string) =>
+    [...text.matchAll(/`exalate-iac ([^`]+)`/g)].map((m) => (m[1] as string).split(' '));
+
+  test('with a file that is not the default, the suggestions name it', async () => {
+    writeFileSync(
+      path.join(ws.dir, 'team.exalate.yaml'),
+      readFileSync(path.join(ws.dir, 'connections.exalate.yaml'), 'utf8'),
+    );
+    const team = ['--file', 'team.exalate.yaml'];
+    const plan = await ws.cli(['plan', ...team, '--out', 'team.plan.json']);
+    expect(plan.code).toBe(0);
+    const [apply] = suggested(plan.stdout);
+    expect(apply).toEqual(['apply', 'team.plan.json', ...team]);
+    expect((await ws.cli(apply as string[])).code).toBe(0);
+
+    const pending = await ws.cli(['plan', ...team]);
+    const regenerate = suggested(pending.stdout).filter((c) => c[0] === 'regenerate');
+    expect(regenerate).toEqual([
+      ['regenerate', 'acme-to-partner-jira', ...team],
+      ['regenerate', 'jira-to-vendor', ...team],
+    ]);
+    for (const command of regenerate) expect((await ws.cli([...command, '--yes'])).code).toBe(0);
+  });
+});
+
 describe('the emulator', () => {
   test('takes its token from a file (never on the command line, never printed) and prints the address it bound', async () => {
     const { dir, cleanup } = tempDir('exalate-emu-');

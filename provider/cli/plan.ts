@@ -9,7 +9,7 @@ import { intOption, parseCommandArgs } from './args';
 import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings, UsageError } from './errors';
 import { colourOn, Io } from './io';
-import { renderMarkdown, renderText } from './render';
+import { fileOption, renderMarkdown, renderText, shellWord } from './render';
 
 const HELP = `Usage: exalate-iac plan [--file FILE] [--format text|markdown|json] [--out PLAN]
                         [--prune] [--allow-replace] [--detailed-exitcode] [--parallelism N]
@@ -104,7 +104,7 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
     io.out(render(plan, ws.state.digest, format, colourOn(io, args.values['no-color'])));
     if (args.values.out !== undefined && format === 'text')
       io.out(
-        `\nSaved the plan to ${args.values.out}: apply exactly it with \`exalate-iac apply ${args.values.out}\`.\n`,
+        `\nSaved the plan to ${args.values.out}: apply exactly it with \`exalate-iac apply ${shellWord(args.values.out)}${fileOption(args.values.file)}\`.\n`,
       );
     return args.values['detailed-exitcode'] && hasChanges(plan) ? 2 : 0;
   } finally {
