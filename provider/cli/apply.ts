@@ -16,7 +16,7 @@ import { openWorkspace, planWorkspace, type Workspace } from '../engine/session'
 import { hasChanges, summarize } from '../engine/summary';
 import { errors } from '../model/errors';
 import { intOption, parseCommandArgs } from './args';
-import { engineContext, readProgress, type Deps } from './context';
+import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings, UsageError } from './errors';
 import { colourOn, Io } from './io';
 import { PLAN_ARGS } from './plan';
@@ -42,7 +42,9 @@ trusted: node URLs, credentials and ownership come from FILE and the nodes.
   --allow-replace       allow delete-and-recreate when a field that cannot change in place changed
 
 In GitHub Actions (GITHUB_ACTIONS=true) codes are also masked and written to $GITHUB_OUTPUT.
-Exit status: 0 everything applied, 1 anything failed (the rest is still applied).`;
+Exit status: 0 everything applied, 1 anything failed (the rest is still applied).
+
+${NODE_ENVIRONMENT_HELP}`;
 
 export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(

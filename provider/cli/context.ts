@@ -14,6 +14,13 @@ export interface Deps {
   now?: () => Date;
 }
 
+/** The environment of the commands that talk to nodes, for their --help. */
+export const NODE_ENVIRONMENT_HELP = `Environment:
+  the variables FILE references   node URLs and tokens (\${VAR} in url and token)
+  EXALATE_ALLOW_INSECURE_HTTP=1   allow plain http:// to a node that is not on loopback (the
+                                  token then crosses the network unencrypted; https otherwise)
+  EXALATE_LOG=debug               as --verbose: debug lines on stderr, tokens and codes redacted`;
+
 /** Waits the client makes that a person should see (they would otherwise look like a hang). */
 export const SHOWN_WAIT_MS = 1000;
 

@@ -35,6 +35,7 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   };
   // The demo applies without asking and never writes GitHub outputs of its own.
   delete env.GITHUB_ACTIONS;
+  if (args.values['no-color']) env.NO_COLOR = '1';
   const sub: Io = { ...io, env, cwd: io.cwd };
   const step = async (title: string, argv2: string[], okCodes: number[]): Promise<number> => {
     io.out(`\n$ exalate-iac ${argv2.map((a) => (a.includes(' ') ? JSON.stringify(a) : a)).join(' ')}\n`);

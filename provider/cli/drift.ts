@@ -2,7 +2,7 @@ import { DEFAULT_CONFIG_FILE } from '../config/load';
 import type { Plan } from '../engine/plan';
 import { openWorkspace, planWorkspace } from '../engine/session';
 import { intOption, parseCommandArgs } from './args';
-import { engineContext, readProgress, type Deps } from './context';
+import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings } from './errors';
 import { Io } from './io';
 import { checkFormat } from './plan';
@@ -20,7 +20,9 @@ node: they cannot be compared, and are not drift.
   --format FORMAT   text (default), markdown or json
   --parallelism N   nodes read at once (default 16)
 
-Exit status: 0 in sync, 2 drift, 1 error.`;
+Exit status: 0 in sync, 2 drift, 1 error.
+
+${NODE_ENVIRONMENT_HELP}`;
 
 export interface DriftEntry {
   node: string;

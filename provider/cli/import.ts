@@ -5,7 +5,7 @@ import { readLive } from '../engine/live';
 import { openWorkspace } from '../engine/session';
 import { errors } from '../model/errors';
 import { parseCommandArgs } from './args';
-import { engineContext, type Deps } from './context';
+import { engineContext, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { UsageError } from './errors';
 import { Io } from './io';
 import { term } from './terminal';
@@ -23,7 +23,9 @@ Connections managed by another owner are skipped (pass --owner to take them over
   --node NAME     the declared node to read
   --file FILE     connections file declaring the node (default: ${DEFAULT_CONFIG_FILE})
   --out OUT       the file to write (default: NAME.exalate.yaml)
-  --owner OWNER   the owner written in OUT`;
+  --owner OWNER   the owner written in OUT
+
+${NODE_ENVIRONMENT_HELP}`;
 
 export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(

@@ -1,6 +1,6 @@
 import { IacError } from '../model/errors';
 import { packageVersion } from '../util/paths';
-import { didYouMean } from './args';
+import { didYouMean, parseCommandArgs } from './args';
 import type { Deps } from './context';
 import { ExitError, reportError, UsageError } from './errors';
 import { Io, processIo } from './io';
@@ -57,7 +57,9 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze(
     },
     version: {
       summary: 'print the version',
-      load: async () => async (_argv: string[], io: Io) => {
+      load: async () => async (argv: string[], io: Io) => {
+        const help = 'Usage: exalate-iac version\n\nPrint the version of exalate-iac (as --version does).';
+        if (!parseCommandArgs(argv, {}, help, io.out, false)) return 0;
         io.out(`${packageVersion()}\n`);
         return 0;
       },

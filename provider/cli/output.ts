@@ -10,9 +10,10 @@ const HELP = `Usage: exalate-iac output [NAME] [--json] [--show-sensitive] [--ou
 Show the invitations written by apply. Codes are sensitive: they are hidden unless
 --show-sensitive is given. With NAME (connection name, or node/name) and --show-sensitive,
 prints just that code, for piping to a secret store; without --show-sensitive, asking for one
-code prints nothing on stdout and exits 1.
+code (also with --json) prints nothing on stdout and exits 1.
 
-  --json               machine-readable ({format_version, invitations}, snake_case)
+  --json               machine-readable ({format_version, invitations}, snake_case; without
+                       --show-sensitive an entry with a code has no "code" and "sensitive": true)
   --show-sensitive     show the invitation codes
   --outputs-file PATH  default: ${DEFAULT_OUTPUTS_FILE}`;
 
@@ -43,16 +44,17 @@ export async function run(argv: string[], io: Io): Promise<number> {
       throw new UsageError(`'${name}' is ambiguous: use node/name (${matches.map(([k]) => k).join(', ')})`);
     outputs.invitations = new Map(matches);
     const [, only] = matches[0] as (typeof matches)[number];
+    // Asking for one code without --show-sensitive prints nothing a pipe could store as the code.
+    if (only.code && !show) {
+      io.err(
+        `exalate-iac output: the invitation code of '${term(name)}' is sensitive: pass --show-sensitive to print it\n`,
+      );
+      return 1;
+    }
     if (!args.values.json) {
       if (!only.code) {
         io.out(`${only.status}${only.acceptedOn ? ` (accepted on ${term(only.acceptedOn)})` : ''}\n`);
         return 0;
-      }
-      if (!show) {
-        io.err(
-          `exalate-iac output: the invitation code of '${name}' is sensitive: pass --show-sensitive to print it\n`,
-        );
-        return 1;
       }
       if (only.stale)
         io.err(

@@ -6,10 +6,10 @@ import { openWorkspace, planWorkspace } from '../engine/session';
 import { hasChanges } from '../engine/summary';
 import type { Plan } from '../engine/plan';
 import { intOption, parseCommandArgs } from './args';
-import { engineContext, readProgress, type Deps } from './context';
+import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings, UsageError } from './errors';
 import { colourOn, Io } from './io';
-import { renderMarkdown, renderText } from './render';
+import { fileOption, renderMarkdown, renderText, shellWord } from './render';
 
 const HELP = `Usage: exalate-iac plan [--file FILE] [--format text|markdown|json] [--out PLAN]
                         [--prune] [--allow-replace] [--detailed-exitcode] [--parallelism N]
@@ -26,7 +26,9 @@ Read-only: nothing on the nodes changes.
   --detailed-exitcode   exit 0 when there are no changes, 2 when there are
   --parallelism N       nodes read at once (default 16)
 
-Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.`;
+Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.
+
+${NODE_ENVIRONMENT_HELP}`;
 
 export const PLAN_ARGS = {
   file: { type: 'string', short: 'f', default: DEFAULT_CONFIG_FILE },
@@ -102,7 +104,7 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
     io.out(render(plan, ws.state.digest, format, colourOn(io, args.values['no-color'])));
     if (args.values.out !== undefined && format === 'text')
       io.out(
-        `\nSaved the plan to ${args.values.out}: apply exactly it with \`exalate-iac apply ${args.values.out}\`.\n`,
+        `\nSaved the plan to ${args.values.out}: apply exactly it with \`exalate-iac apply ${shellWord(args.values.out)}${fileOption(args.values.file)}\`.\n`,
       );
     return args.values['detailed-exitcode'] && hasChanges(plan) ? 2 : 0;
   } finally {

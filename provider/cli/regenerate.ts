@@ -12,7 +12,7 @@ import {
 import { openWorkspace } from '../engine/session';
 import { errors } from '../model/errors';
 import { parseCommandArgs } from './args';
-import { engineContext, type Deps } from './context';
+import { engineContext, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { UsageError } from './errors';
 import { Io } from './io';
 
@@ -25,7 +25,9 @@ masked to $GITHUB_OUTPUT) — never to the terminal. Asks for confirmation on a 
   --file FILE           connections file (default: ${DEFAULT_CONFIG_FILE})
   --node NODE           the initiating node, when the name is declared on several
   --outputs-file PATH   default: ${DEFAULT_OUTPUTS_FILE}
-  --yes                 do not ask (required when not on a terminal)`;
+  --yes                 do not ask (required when not on a terminal)
+
+${NODE_ENVIRONMENT_HELP}`;
 
 export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const args = parseCommandArgs(

@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import { DEFAULT_CONFIG_FILE } from '../config/load';
 import type { FieldChange, Plan, PlannedAction } from '../engine/plan';
 import { summarize } from '../engine/summary';
 import { term } from './terminal';
@@ -63,6 +64,16 @@ function age(iso: string | undefined, now: Date): string | undefined {
   return `${Math.round(hours / 24)} days`;
 }
 
+/** A word as a shell would need it written (quoted when it has anything but safe characters). */
+export function shellWord(word: string): string {
+  return /^[\w./:@%+=,-]+$/.test(word) ? word : `'${word.replace(/'/g, `'\\''`)}'`;
+}
+
+/** ` --file FILE` for a command line shown to the user, unless FILE is the default. */
+export function fileOption(file: string): string {
+  return file === DEFAULT_CONFIG_FILE ? '' : ` --file ${term(shellWord(file))}`;
+}
+
 export function summaryLine(plan: Plan): string {
   const s = summarize(plan);
   return `Plan: ${s.add} to add, ${s.change} to change, ${s.destroy} to destroy.`;
@@ -110,10 +121,11 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
     out.push(`  ! ${actionTitle(a)}: ${term(a.reason)}${a.blocked ? ` (blocked: ${term(a.blocked)})` : ''}`);
   }
   if (notes.length > 0) out.push('');
+  const sameName = (a: PlannedAction) => plan.actions.some((b) => b !== a && b.name === a.name && b.desired);
   for (const a of pending) {
     const old = age(a.live?.invitationCreatedAt, now);
     out.push(
-      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${a.reason}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${a.name}\` replaces it`,
+      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${a.reason}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${term(shellWord(a.name))}${sameName(a) ? ` --node ${term(a.node)}` : ''}${fileOption(plan.configFile)}\` replaces it`,
     );
   }
   if (pending.length > 0) out.push('');

@@ -1,7 +1,10 @@
 import { parseCommandArgs } from './args';
 import { UsageError } from './errors';
 import { Io } from './io';
-import { DEFAULT_CONFIG_FILE, loadConfig } from '../config/load';
+import { promises as fs } from 'node:fs';
+import * as path from 'node:path';
+import { DEFAULT_CONFIG_FILE, loadConfig, type LoadResult } from '../config/load';
+import { YamlSource } from '../config/source';
 import type { Finding } from '../config/findings';
 import { reportFindings } from './errors';
 
@@ -23,6 +26,36 @@ interface FileSummary {
   connections: number;
 }
 
+/**
+ * One owner per file: the owner is what `--prune` goes by, so two files with one owner would
+ * delete what only the other declares. Each file after the first with an owner already seen
+ * gets an error at its `owner` (the same file named twice is one file).
+ */
+async function ownerClashes(files: string[], results: LoadResult[], cwd: string): Promise<void> {
+  const first = new Map<string, { file: string; absolute: string }>();
+  for (const [i, r] of results.entries()) {
+    const file = files[i] as string;
+    const owner = r.state?.owner;
+    if (owner === undefined) continue;
+    const absolute = path.resolve(cwd, file);
+    const seen = first.get(owner);
+    if (!seen) {
+      first.set(owner, { file, absolute });
+      continue;
+    }
+    if (seen.absolute === absolute) continue;
+    const { source, value } = YamlSource.parse(await fs.readFile(absolute, 'utf8'));
+    const given = typeof value === 'object' && value !== null && 'owner' in value;
+    r.findings.push({
+      file,
+      ...(source?.locate(['owner']) ?? { line: 1, col: 1 }),
+      severity: 'error',
+      message: `${given ? `owner '${owner}'` : `no owner: the default '${owner}'`} is also the owner of ${seen.file}: give each file its own owner (\`--prune\` in one would delete what only the other declares)`,
+      pointer: '/owner',
+    });
+  }
+}
+
 export async function run(argv: string[], io: Io): Promise<number> {
   const args = parseCommandArgs(argv, { format: { type: 'string', default: 'text' } }, HELP, io.out);
   if (!args) return 0;
@@ -32,6 +65,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const files = args.positionals.length > 0 ? args.positionals : [DEFAULT_CONFIG_FILE];
 
   const results = await Promise.all(files.map((file) => loadConfig(file, { cwd: io.cwd })));
+  await ownerClashes(files, results, io.cwd);
   const findings: Finding[] = results.flatMap((r) => r.findings);
   const summaries: FileSummary[] = results.map((r, i) => ({
     file: files[i] as string,

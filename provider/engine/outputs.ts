@@ -111,13 +111,26 @@ export async function readOutputs(file: string, shown = file): Promise<OutputsFi
   return { invitations: map };
 }
 
-/** The JSON written to disk (and printed by `output --json --show-sensitive`). */
-export function outputsJson(outputs: OutputsFile, redact: boolean): object {
-  const invitations: Record<string, OnDisk & { sensitive?: boolean }> = {};
+/** The outputs as JSON (`schemas/outputs.schema.json`). */
+export interface OutputsJson {
+  format_version: string;
+  invitations: Record<string, OnDisk & { sensitive?: true }>;
+}
+
+/**
+ * The JSON written to disk (and printed by `output --json --show-sensitive`). Redacted, an entry
+ * with a code has no `code` at all and `sensitive: true`: no placeholder a script could take for
+ * the code.
+ */
+export function outputsJson(outputs: OutputsFile, redact: boolean): OutputsJson {
+  const invitations: OutputsJson['invitations'] = {};
   for (const [key, o] of [...outputs.invitations].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))) {
     const disk = toDisk(o);
-    invitations[key] =
-      redact && disk.code !== undefined ? { ...disk, code: '(sensitive)', sensitive: true } : disk;
+    if (!redact || disk.code === undefined) invitations[key] = disk;
+    else {
+      const { code: _code, ...rest } = disk;
+      invitations[key] = { ...rest, sensitive: true };
+    }
   }
   return { format_version: OUTPUTS_FORMAT_VERSION, invitations };
 }
