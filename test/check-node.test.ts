@@ -3,7 +3,7 @@
 // everything else to the emulator. Decisions are asserted through the JSON output.
 import { createServer, request, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { apiDescriptionLinks, parseApiDescription } from '../provider/api/adapter';
@@ -193,6 +193,16 @@ describe('check-node against the emulator', () => {
     const text = await ws.cli(['check-node', ...FILE], { ACME_JIRA_TOKEN: wrong });
     expect(text.stdout + text.stderr).not.toContain(wrong);
     expect(text.stdout + text.stderr).not.toContain(ws.token);
+  });
+
+  test('--format json stays pure JSON in GitHub Actions, warnings on stderr', async () => {
+    writeFileSync(
+      path.join(ws.dir, 'rules', 'outgoing.groovy'),
+      'replica.summary = issue.summary // \u202e\n',
+    );
+    const r = await ws.cli(['check-node', ...FILE, '--format', 'json'], { GITHUB_ACTIONS: 'true' });
+    expect(r.stderr).toMatch(/::warning .*bidirectional control/);
+    expect((JSON.parse(r.stdout) as { format_version: string }).format_version).toBe('1');
   });
 
   test('bad usage: an undeclared node or format is one line on stderr, exit 1', async () => {

@@ -358,7 +358,8 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
   let checks: NodeCheck[];
   try {
-    reportFindings(io, ws.warnings);
+    // JSON stays pure JSON on stdout: warnings (and their GitHub annotations) go to stderr.
+    reportFindings(format === 'json' ? { ...io, out: io.err } : io, ws.warnings);
     const wanted = args.values.node;
     if (wanted !== undefined && !ws.state.nodes.has(wanted))
       throw errors.notDeclared(`node '${wanted}'`, args.values.file, [...ws.state.nodes.keys()]);
