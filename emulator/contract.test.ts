@@ -249,7 +249,7 @@ describe('emulator answers match the OpenAPI document', () => {
     const cases: Array<[string, unknown, RegExp]> = [
       [
         FS,
-        { ...base, configurationType: 'BASIC', communication: { type: 'PRIVATE' } },
+        { ...base, configurationType: 'VISUAL', communication: { type: 'PRIVATE' } },
         /not offered on freshservice/,
       ],
       [

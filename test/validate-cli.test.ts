@@ -23,7 +23,7 @@ connections:
     node: fs
     localShortName: a
     remoteShortName: b
-    mode: basic
+    mode: visual
     private: true
 `;
 
@@ -51,7 +51,7 @@ describe('exalate-iac validate (the real CLI)', () => {
     expect(r.code).toBe(1);
     expect(r.stdout.split('\n')).toEqual([
       'bad.exalate.yaml:6:12: error: a literal token is not allowed: reference an environment variable, e.g. token: ${ACME_TOKEN} (/nodes/fs/token)',
-      "bad.exalate.yaml:12:11: error: mode 'basic' is not offered on freshservice (available: ai-assist, script) (/connections/0/mode)",
+      "bad.exalate.yaml:12:11: error: mode 'visual' is not offered on freshservice (available: basic, ai-assist, script) (/connections/0/mode)",
       '2 errors in 1 of 1 file',
       '',
     ]);
@@ -103,7 +103,7 @@ describe('exalate-iac validate (the real CLI)', () => {
   test('GITHUB_ACTIONS=true adds ::error annotations', () => {
     const r = cli(['validate', 'bad.exalate.yaml'], dir, { GITHUB_ACTIONS: 'true' });
     expect(r.stdout).toContain(
-      "::error file=bad.exalate.yaml,line=12,col=11::mode 'basic' is not offered on freshservice (available: ai-assist, script) (/connections/0/mode)",
+      "::error file=bad.exalate.yaml,line=12,col=11::mode 'visual' is not offered on freshservice (available: basic, ai-assist, script) (/connections/0/mode)",
     );
     expect(r.stdout.match(/^::error /gm)).toHaveLength(2);
     const plain = cli(['validate', 'bad.exalate.yaml'], dir);

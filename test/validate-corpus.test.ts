@@ -147,13 +147,21 @@ const CASES: Case[] = [
   },
   {
     name: 'mode not offered on the platform',
-    text: conn('    mode: basic\n    private: true\n'),
-    expect: [[16, 11, /mode 'basic' is not offered on freshservice \(available: ai-assist, script\)/]],
+    text: conn('    mode: visual\n    remote: {node: jira}\n'),
+    expect: [
+      [16, 11, /mode 'visual' is not offered on freshservice \(available: basic, ai-assist, script\)/],
+    ],
   },
   {
     name: 'visual never private',
     text: `version: 1\n${GOOD_NODES}connections:\n  - name: c1\n    node: jira\n    localShortName: a\n    remoteShortName: b\n    mode: visual\n    private: true\n`,
-    expect: [[16, 11, /mode 'visual' is not available for private connections/]],
+    expect: [
+      [
+        16,
+        11,
+        /mode 'visual' is not available for private connections \("I don't have a URL" offers basic or script\)/,
+      ],
+    ],
   },
   {
     name: 'local connection on GitHub',
@@ -271,6 +279,67 @@ describe('validate reports every bad-input class with its position', () => {
     expect(result.findings.map((f) => [f.line, f.col, f.message])).toEqual([
       [19, 17, "rule file 'rules/out.groovy' resolves (through a link) outside the config's folder"],
     ]);
+  });
+});
+
+// The platform table row by row, as docs.exalate.com has it (provider/model/platforms.ts cites
+// each page): one case per corrected row. The mode is at 12:11.
+const row = (platform: string, connection: string) => `version: 1
+nodes:
+  n:
+    url: https://n.example.com
+    platform: ${platform}
+    token: \${N_TOKEN}
+connections:
+  - name: c1
+    node: n
+    localShortName: a
+    remoteShortName: b
+${connection}`;
+
+const PLATFORM_ROWS: Array<[name: string, text: string, expect: Case['expect']]> = [
+  [
+    'Freshservice offers Basic without a URL',
+    row('freshservice', '    mode: basic\n    private: true\n'),
+    [],
+  ],
+  ['Freshdesk offers Basic without a URL', row('freshdesk', '    mode: basic\n    private: true\n'), []],
+  ['Asana offers Basic without a URL', row('asana', '    mode: basic\n    private: true\n'), []],
+  [
+    'the new console offers AI Assist without a URL',
+    row('freshservice', '    mode: ai-assist\n    private: true\n'),
+    [],
+  ],
+  ['Salesforce offers local connections', row('salesforce', '    mode: script\n    remote: {node: n}\n'), []],
+  [
+    'Salesforce offers no Visual',
+    row('salesforce', '    mode: visual\n    remote: {url: "https://x.example.com"}\n'),
+    [[12, 11, "mode 'visual' is not offered on salesforce (available: basic, script)"]],
+  ],
+  [
+    'Visual needs the destination URL, even where Visual is offered',
+    row('zendesk', '    mode: visual\n    private: true\n'),
+    [
+      [
+        12,
+        11,
+        "mode 'visual' is not available for private connections (\"I don't have a URL\" offers basic or script)",
+      ],
+    ],
+  ],
+];
+
+describe('the platform table as the docs have it', () => {
+  const { dir, cleanup } = tempDir();
+  afterAll(cleanup);
+
+  test.each(PLATFORM_ROWS)('%s', async (name, text, expected) => {
+    const folder = path.join(dir, name.replace(/\W+/g, '-'));
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'c.exalate.yaml'), text);
+    const result = await loadConfig('c.exalate.yaml', { cwd: folder });
+    expect(result.findings.map((f) => [f.line, f.col, f.message])).toEqual(expected);
+    expect(result.state !== undefined).toBe(expected.length === 0);
   });
 });
 

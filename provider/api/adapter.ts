@@ -25,6 +25,8 @@ import {
   type Trigger,
   type UpdateConnectionRequest,
 } from './contract';
+import { parse as parseYaml } from 'yaml';
+import type { ApiDescription, ApiOperation } from './types';
 
 export { API_BASE, JWT_REQUEST_HEADER, JWT_RESPONSE_HEADER, MAX_PAGE_SIZE };
 
@@ -39,6 +41,13 @@ export interface ApiCall {
   readonly idempotent: boolean;
   /** Sent without a JWT (authentication itself). */
   readonly anonymous?: boolean;
+  /**
+   * Where `path` starts: below the API base (the default), at the node's URL (`/swagger`), or at
+   * the node's origin (a document a Swagger page names by its absolute path).
+   */
+  readonly from?: 'api' | 'node' | 'origin';
+  /** The answer is a document read as text (JSON, YAML or HTML); a 3xx is handed back, not followed. */
+  readonly text?: boolean;
 }
 
 /** Raised by the parsers when a body does not have the expected shape. */
@@ -54,6 +63,10 @@ function ifMatch(expectedVersion: number | undefined): Record<string, string> | 
 }
 
 const id = (value: number): string => encodeURIComponent(String(value));
+
+/** What a node's API description may be served as. */
+const DOCUMENT_ACCEPT =
+  'application/json, application/yaml;q=0.9, text/yaml;q=0.9, text/html;q=0.5, */*;q=0.1';
 
 export const calls = {
   /** Observed: body `{authProtocol, user, password}`; the JWT comes back in a header. */
@@ -143,6 +156,27 @@ export const calls = {
     path: `/connections/${id(connectionId)}/triggers`,
     body: triggers,
     headers: ifMatch(expectedVersion),
+    idempotent: true,
+  }),
+  /**
+   * Observed (community tools point users at it): a node shows its API at `<node-url>/swagger`,
+   * outside the API base. What it serves there (a document, or a Swagger UI page) is not known.
+   */
+  swagger: (): ApiCall => ({
+    method: 'GET',
+    path: '/swagger',
+    from: 'node',
+    text: true,
+    headers: { accept: DOCUMENT_ACCEPT },
+    idempotent: true,
+  }),
+  /** A document on the node's origin that a Swagger page names (`path` absolute, query included). */
+  document: (originPath: string): ApiCall => ({
+    method: 'GET',
+    path: originPath,
+    from: 'origin',
+    text: true,
+    headers: { accept: DOCUMENT_ACCEPT },
     idempotent: true,
   }),
 };
@@ -311,4 +345,89 @@ export function jwtFrom(
     }
   }
   return undefined;
+}
+
+// ---------------------------------------------------------------------------------------------
+// A node's own API description (`<node-url>/swagger`): read-only, for `check-node`.
+
+const HTTP_METHODS = ['get', 'put', 'post', 'delete', 'options', 'head', 'patch', 'trace'] as const;
+
+function isRecord(value: unknown): value is Json {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+/** The path part of an OpenAPI 3 server URL (`https://host/base`, `/base`, `{nodeUrl}/base`). */
+function serverPath(url: string): string {
+  const path = url
+    .replace(/^\{[^}]*\}/, '')
+    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, '')
+    .replace(/\/+$/, '');
+  return path === '' || path.startsWith('/') ? path : `/${path}`;
+}
+
+/**
+ * An OpenAPI 3 or Swagger 2 document (JSON or YAML) as the operations it lists, each with its full
+ * path (Swagger `basePath` or the first OpenAPI server's path, then the path template); undefined
+ * when `text` is not such a document (an HTML page, anything else).
+ */
+export function parseApiDescription(text: string): ApiDescription | undefined {
+  if (text.trimStart().startsWith('<')) return undefined;
+  let doc: unknown;
+  try {
+    // YAML reads JSON too; aliases are capped, warnings are not printed.
+    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false, logLevel: 'error' });
+  } catch {
+    return undefined;
+  }
+  if (!isRecord(doc) || !isRecord(doc.paths)) return undefined;
+  const openapi = typeof doc.openapi === 'string' ? doc.openapi : undefined;
+  const swagger = typeof doc.swagger === 'string' ? doc.swagger : undefined;
+  if (openapi === undefined && swagger === undefined) return undefined;
+  let basePath = '';
+  if (swagger !== undefined && typeof doc.basePath === 'string') basePath = serverPath(doc.basePath);
+  const first: unknown = Array.isArray(doc.servers) ? doc.servers[0] : undefined;
+  if (openapi !== undefined && isRecord(first) && typeof first.url === 'string')
+    basePath = serverPath(first.url);
+  const operations: ApiOperation[] = [];
+  for (const [template, item] of Object.entries(doc.paths)) {
+    if (!isRecord(item)) continue;
+    for (const method of HTTP_METHODS) {
+      if (isRecord(item[method])) {
+        operations.push({
+          method: method.toUpperCase(),
+          path: `${basePath}${template.startsWith('/') ? '' : '/'}${template}`,
+        });
+      }
+    }
+  }
+  return {
+    format: openapi !== undefined ? `OpenAPI ${openapi}` : `Swagger ${swagger}`,
+    basePath,
+    operations,
+  };
+}
+
+/**
+ * Where a Swagger UI page (or the script that configures it) says the API document is: its `url`
+ * settings, its initializer script, and links to `.json`/`.yaml`/`api-docs`/`openapi` documents,
+ * most likely first. Relative or absolute as written.
+ */
+export function apiDescriptionLinks(text: string): string[] {
+  const found: string[] = [];
+  const add = (link: string | undefined) => {
+    if (link && !found.includes(link) && !/^(javascript|data):/i.test(link)) found.push(link);
+  };
+  for (const m of text.matchAll(/\b(?:url|configUrl)\s*:\s*(["'`])([^"'`\s]+)\1/g)) add(m[2]);
+  for (const m of text.matchAll(/"(?:url|configUrl)"\s*:\s*"([^"\s]+)"/g)) add(m[1]);
+  for (const m of text.matchAll(/\b(?:src|href)\s*=\s*["']([^"']+)["']/gi)) {
+    const link = m[1] ?? '';
+    const file = link.split(/[?#]/)[0] ?? '';
+    if (
+      /swagger-initializer\.js$/i.test(file) ||
+      /\.(json|ya?ml)$/i.test(file) ||
+      /api-docs|openapi/i.test(file)
+    )
+      add(link);
+  }
+  return found;
 }

@@ -9,7 +9,9 @@
  */
 import { Pool, type Dispatcher } from 'undici';
 import {
+  apiDescriptionLinks,
   calls,
+  parseApiDescription,
   parseConnection,
   parseCreated,
   parseInfo,
@@ -27,10 +29,12 @@ import { TokenBucket } from '../util/token-bucket';
 import { nodeUrlProblem } from '../model/url';
 import type {
   AcceptInvitationRequest,
+  ApiDescriptionResult,
   Connection,
   CreateConnectionRequest,
   CreatedConnection,
   Invitation,
+  ListingProbe,
   ListOptions,
   NodeApi,
   NodeInfo,
@@ -134,6 +138,9 @@ export interface NodeClientOptions {
   readonly random?: () => number;
 }
 
+/** Requests `apiDescription` makes at most (the page, a redirect, its script, the document…). */
+const MAX_DOCUMENT_FETCHES = 5;
+
 function sameTriggers(a: Trigger[], b: Trigger[]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
 }
@@ -190,6 +197,7 @@ export class NodeClient implements NodeApi {
     this.transport = new Transport({
       origin: parsed.origin,
       base: `${prefix}${API_BASE}`,
+      nodeBase: prefix,
       dispatcher: this.dispatcher,
       redactor: this.redactor,
       requestMs,
@@ -349,6 +357,96 @@ export class NodeClient implements NodeApi {
     return this.mutate(calls.putTriggers(id, triggers, expectedVersion), 'putTriggers', id, async () =>
       sameTriggers(await this.getTriggers(id), parseTriggers(triggers)),
     );
+  }
+
+  /**
+   * The node's own API description: `<node-url>/swagger`, and when that is a Swagger UI page, the
+   * document it names (same origin only: the JWT never goes to another host). At most
+   * `MAX_DOCUMENT_FETCHES` requests, redirects included. Read-only.
+   */
+  async apiDescription(): Promise<ApiDescriptionResult> {
+    const start = calls.swagger();
+    const startUrl = this.transport.describe(start);
+    const origin = new URL(startUrl).origin;
+    const queue: { call: ApiCall; url: string }[] = [{ call: start, url: startUrl }];
+    const seen = new Set<string>();
+    let reason = `GET ${startUrl} gave no API description`;
+    const follow = (link: string, from: string): void => {
+      let target: URL;
+      try {
+        target = new URL(link, from);
+      } catch {
+        return;
+      }
+      if (target.origin !== origin) {
+        reason = `${from} names an API description on another host (${target.origin}): not followed`;
+        return;
+      }
+      target.hash = '';
+      if (seen.has(target.href)) return;
+      seen.add(target.href);
+      queue.push({ call: calls.document(`${target.pathname}${target.search}`), url: target.href });
+    };
+    seen.add(startUrl);
+    for (let fetched = 0; fetched < MAX_DOCUMENT_FETCHES; fetched++) {
+      const next = queue.shift();
+      if (!next) break;
+      let response;
+      try {
+        response = await this.send(next.call, 'apiDescription');
+      } catch (error) {
+        if (!ExalateError.isExalateError(error)) throw error;
+        reason =
+          error.status !== undefined
+            ? `GET ${next.url} answered ${error.status}${error.serverMessage ? ` (${error.serverMessage.slice(0, 200)})` : ''}`
+            : error.message;
+        continue;
+      }
+      if (response.status >= 300) {
+        const location = response.headers.location;
+        const to = Array.isArray(location) ? location[0] : location;
+        if (to) follow(to, next.url);
+        else reason = `GET ${next.url} answered ${response.status} without a Location`;
+        continue;
+      }
+      const text = typeof response.body === 'string' ? response.body : '';
+      const description = parseApiDescription(text);
+      if (description) return { found: true, url: next.url, description };
+      const links = apiDescriptionLinks(text);
+      reason = `${next.url} is neither an OpenAPI nor a Swagger document${links.length === 0 ? ' and names none' : ''}`;
+      for (const link of links) follow(link, next.url);
+    }
+    return { found: false, url: startUrl, reason: this.redactor.redact(reason) };
+  }
+
+  /**
+   * Lists every connection (with `expand=rules,triggers`), then tries the modeled refinements
+   * on small reads: two pages of one, and a `name=` lookup. Read-only; a handful of requests.
+   */
+  async probeListing(): Promise<ListingProbe> {
+    const connections: Connection[] = [];
+    for await (const c of this.pages({ expand: ['rules', 'triggers'] })) connections.push(c);
+    const page = async (offset: number, limit: number, name?: string) => {
+      const call = calls.listConnections(offset, limit, [], name);
+      return this.parse(call, parsePage, (await this.send(call, 'listConnections')).body).results;
+    };
+    let paging: ListingProbe['paging'] = 'cannot tell';
+    let nameFilter: ListingProbe['nameFilter'] = 'cannot tell';
+    if (connections.length >= 2) {
+      const [first, second] = await Promise.all([page(0, 1), page(1, 1)]);
+      paging =
+        first.length === 1 && second.length === 1 && first[0]?.id !== second[0]?.id ? 'honoured' : 'ignored';
+      const name = (connections[connections.length - 1] as Connection).name;
+      const named = await page(0, MAX_PAGE_SIZE, name);
+      nameFilter = named.length > 0 && named.every((c) => c.name === name) ? 'honoured' : 'ignored';
+    }
+    const expand =
+      connections.length === 0
+        ? 'cannot tell'
+        : connections.every((c) => c.triggers !== undefined)
+          ? 'honoured'
+          : 'ignored';
+    return { connections, paging, expand, nameFilter };
   }
 
   async close(): Promise<void> {

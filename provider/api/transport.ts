@@ -32,6 +32,8 @@ export interface TransportSettings {
   readonly origin: string;
   /** Path prefix of the API (node path + API base). */
   readonly base: string;
+  /** Path prefix of the node (its URL's path), for calls outside the API base. */
+  readonly nodeBase: string;
   readonly dispatcher: Dispatcher;
   readonly redactor: Redactor;
   readonly requestMs: number;
@@ -68,6 +70,7 @@ export class Transport {
   auth?: JwtSource;
   private readonly origin: string;
   private readonly base: string;
+  private readonly nodeBase: string;
   private readonly dispatcher: Dispatcher;
   private readonly redactor: Redactor;
   private readonly requestMs: number;
@@ -84,6 +87,7 @@ export class Transport {
   constructor(settings: TransportSettings) {
     this.origin = settings.origin;
     this.base = settings.base;
+    this.nodeBase = settings.nodeBase;
     this.dispatcher = settings.dispatcher;
     this.redactor = settings.redactor;
     this.requestMs = settings.requestMs;
@@ -124,7 +128,12 @@ export class Transport {
   }
 
   describe(call: ApiCall): string {
-    return `${this.origin}${this.base}${call.path}`;
+    return `${this.origin}${this.prefix(call)}${call.path}`;
+  }
+
+  /** Where the call's path starts: below the API base (default), at the node's URL, or at the origin. */
+  private prefix(call: ApiCall): string {
+    return call.from === 'origin' ? '' : call.from === 'node' ? this.nodeBase : this.base;
   }
 
   /** Exponential backoff with equal jitter: half fixed, half random. */
@@ -169,7 +178,7 @@ export class Transport {
       let responseHeaders: Response['headers'];
       let parsed: unknown;
       try {
-        const res = await request(`${this.origin}${this.base}${call.path}`, {
+        const res = await request(this.describe(call), {
           dispatcher: this.dispatcher,
           method: call.method,
           headers,
@@ -181,7 +190,10 @@ export class Transport {
         responseHeaders = res.headers;
         const text = await res.body.text();
         parsed = undefined;
-        if (text.length > 0) {
+        if (call.text && status < 400) {
+          // A document (YAML, HTML…) read as it is; a redirect is handed back to the caller.
+          parsed = text;
+        } else if (text.length > 0) {
           try {
             parsed = JSON.parse(text) as unknown;
           } catch {
@@ -211,7 +223,7 @@ export class Transport {
       }
 
       this.logger?.debug?.(this.redactor.redact(`${what} -> ${status}`));
-      if (status >= 200 && status < 300) {
+      if ((status >= 200 && status < 300) || (call.text && status >= 300 && status < 400)) {
         return { status, headers: responseHeaders, body: parsed, ambiguousBefore };
       }
       if (status === 401 && !call.anonymous && !reauthenticated) {

@@ -32,6 +32,41 @@ export interface ListReport {
   nameFilterIgnored: boolean;
 }
 
+/** One operation a node's own API description lists: method (upper case) and full path template. */
+export interface ApiOperation {
+  method: string;
+  path: string;
+}
+
+/** A node's OpenAPI 3 or Swagger 2 document, as the operations it lists. */
+export interface ApiDescription {
+  /** `OpenAPI 3.0.1`, `Swagger 2.0`. */
+  format: string;
+  /** Swagger `basePath`, or the path of the first OpenAPI server URL ("" when none). */
+  basePath: string;
+  /** Every operation, its path prefixed with `basePath`. */
+  operations: ApiOperation[];
+}
+
+/** What `<node-url>/swagger` gave: the node's API description, or why there is none. */
+export type ApiDescriptionResult =
+  { found: true; url: string; description: ApiDescription } | { found: false; url: string; reason: string };
+
+/** Whether a node honours a modeled refinement of the listing, judged from its answers. */
+export type Verdict = 'honoured' | 'ignored' | 'cannot tell';
+
+/** A read-only look at how a node answers the listing (its connections, and the refinements). */
+export interface ListingProbe {
+  /** Every connection, listed with `expand=rules,triggers`. */
+  connections: Connection[];
+  /** `offset`/`limit`: pages of one answer one connection each, different ones (needs two). */
+  paging: Verdict;
+  /** `expand=triggers`: every listed connection carries its triggers (needs one). */
+  expand: Verdict;
+  /** `name=`: only connections of that name come back (needs two). */
+  nameFilter: Verdict;
+}
+
 /** One Exalate node's connection API. Implemented by `NodeClient` over HTTP. */
 export interface NodeApi {
   info(): Promise<NodeInfo>;
@@ -51,6 +86,10 @@ export interface NodeApi {
   putRules(id: number, rules: Rules, expectedVersion?: number): Promise<Connection>;
   getTriggers(id: number): Promise<Trigger[]>;
   putTriggers(id: number, triggers: Trigger[], expectedVersion?: number): Promise<Connection>;
+  /** The node's own API description (`<node-url>/swagger`), read-only. */
+  apiDescription?(): Promise<ApiDescriptionResult>;
+  /** Lists every connection and tries paging, `expand` and `name=` on small reads. */
+  probeListing?(): Promise<ListingProbe>;
   close(): Promise<void>;
 }
 

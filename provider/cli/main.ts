@@ -39,6 +39,10 @@ const COMMANDS: Readonly<Record<string, CommandEntry>> = Object.freeze(
       summary: 'issue a new invitation code for a connection still waiting for its partner',
       load: async () => (await import('./regenerate')).run,
     },
+    'check-node': {
+      summary: "read-only check of a node's API before the first apply (exit 1 when apply lacks something)",
+      load: async () => (await import('./check-node')).run,
+    },
     output: {
       summary: 'show the invitation codes written by apply (hidden unless --show-sensitive)',
       load: async () => (await import('./output')).run,

@@ -1,7 +1,7 @@
 /**
  * Platforms, configuration modes and what each platform offers.
  *
- * Every row cites the documentation it comes from. Where the documentation is silent the row says
+ * Every row cites the documentation pages it comes from (docs.exalate.com). Where the documentation is silent the row says
  * so (`basis: 'assumed'`) and the choice is the permissive one, so that the tool never refuses
  * something a node might accept; the node itself has the last word (it answers 400).
  */
@@ -34,45 +34,126 @@ export interface PlatformCapabilities {
   readonly sources: readonly string[];
 }
 
-const CONNECTION_TYPES = 'https://docs.exalate.com/docs/connection-types';
-const MODES_DOC = 'https://docs.exalate.com/docs/configuration-modes';
-const SEED = 'https://docs.exalate.com/docs/initiate-a-private-connection-in-script-mode-for-freshservice';
+const DOCS = 'https://docs.exalate.com/docs/';
+/** "Local connection is not supported on Azure DevOps and GitHub." */
+const CONNECTION_TYPES = `${DOCS}connection-types`;
+/** Basic, Visual, Script; Visual "only available for Jira (Cloud and On-Premise), Azure DevOps and Zendesk", "not available for Private Connections". */
+const GETTING_STARTED_3 = `${DOCS}getting-started-step-3`;
+/** "If you don't have the link to the destination instance, toggle I don't have a URL. In this case, you are only able to set up a Connection in Basic or Script mode." */
+const GETTING_STARTED_4 = `${DOCS}getting-started-step-4`;
+/** The new console (Freshservice): with "I don't have a URL" the choice is AI Assist or Script. */
+const SEED = `${DOCS}initiate-a-private-connection-in-script-mode-for-freshservice`;
 const CLASSIC = ['basic', 'visual', 'script'] as const;
 const CLASSIC_NO_VISUAL = ['basic', 'script'] as const;
-const NEW_CONSOLE = ['ai-assist', 'script'] as const;
+const NEW_CONSOLE = ['basic', 'ai-assist', 'script'] as const;
+
+/**
+ * Modes a private connection ("I don't have a URL") may use: Basic or Script (GETTING_STARTED_4),
+ * and AI Assist where the new console offers it (SEED). Visual never: it has no invitation code
+ * (verify admin access on both sides, initiate, accept in a pop-up on the other side).
+ */
+const WITHOUT_URL: readonly Mode[] = ['basic', 'script', 'ai-assist'];
 
 export const CAPABILITIES: Readonly<Record<Platform, PlatformCapabilities>> = {
-  'jira-cloud': { modes: CLASSIC, local: true, basis: 'documented', sources: [MODES_DOC, CONNECTION_TYPES] },
-  'jira-server': { modes: CLASSIC, local: true, basis: 'documented', sources: [MODES_DOC, CONNECTION_TYPES] },
+  'jira-cloud': {
+    modes: CLASSIC,
+    local: true,
+    basis: 'documented',
+    sources: [
+      GETTING_STARTED_3,
+      GETTING_STARTED_4,
+      `${DOCS}set-up-a-connection-in-basic-mode-for-jira-cloud`,
+      `${DOCS}initiate-a-private-connection-in-basic-mode`,
+      `${DOCS}initiate-a-private-connection-in-script-mode`,
+    ],
+  },
+  'jira-server': {
+    modes: CLASSIC,
+    local: true,
+    basis: 'documented',
+    sources: [
+      GETTING_STARTED_3,
+      GETTING_STARTED_4,
+      `${DOCS}set-up-a-connection-in-visual-mode-1711`,
+      `${DOCS}initiate-a-connection-in-script-mode-1043-2823`,
+      `${DOCS}jira-on-premise-a352b65-initiate-a-private-connection-in-script-mode`,
+    ],
+  },
   'azure-devops': {
     modes: CLASSIC,
     local: false,
     basis: 'documented',
-    sources: [MODES_DOC, CONNECTION_TYPES],
+    sources: [
+      GETTING_STARTED_3,
+      CONNECTION_TYPES,
+      `${DOCS}set-up-a-connection-in-visual-mode-for-azuredevops`,
+      `${DOCS}initiate-a-connection-in-script-mode-for-azuredevops`,
+    ],
   },
+  // Assumed like Azure DevOps: the docs name "Azure DevOps" without telling Server apart.
   'azure-devops-server': {
     modes: CLASSIC,
     local: false,
     basis: 'assumed',
-    sources: [MODES_DOC, CONNECTION_TYPES],
+    sources: [GETTING_STARTED_3, CONNECTION_TYPES],
   },
-  zendesk: { modes: CLASSIC, local: true, basis: 'documented', sources: [MODES_DOC, CONNECTION_TYPES] },
+  zendesk: {
+    modes: CLASSIC,
+    local: true,
+    basis: 'documented',
+    sources: [GETTING_STARTED_3, `${DOCS}initiate-a-connection-in-script-mode-for-zendesk`],
+  },
   servicenow: {
     modes: CLASSIC_NO_VISUAL,
     local: true,
     basis: 'documented',
-    sources: [MODES_DOC, CONNECTION_TYPES],
+    sources: [
+      GETTING_STARTED_3,
+      `${DOCS}set-up-a-connection-in-basic-mode-7062`,
+      `${DOCS}initiate-a-connection-in-script-mode-for-servicenow`,
+    ],
   },
   github: {
     modes: CLASSIC_NO_VISUAL,
     local: false,
     basis: 'documented',
-    sources: [MODES_DOC, CONNECTION_TYPES],
+    sources: [GETTING_STARTED_3, CONNECTION_TYPES, `${DOCS}set-up-a-connection-in-basic-mode-for-github`],
   },
-  salesforce: { modes: CLASSIC_NO_VISUAL, local: true, basis: 'assumed', sources: [MODES_DOC] },
-  freshservice: { modes: NEW_CONSOLE, local: true, basis: 'documented', sources: [SEED] },
-  freshdesk: { modes: NEW_CONSOLE, local: true, basis: 'assumed', sources: [SEED] },
-  asana: { modes: NEW_CONSOLE, local: true, basis: 'assumed', sources: [SEED] },
+  // Basic (public and private), Script, and local ("enter the URL of your own instance").
+  salesforce: {
+    modes: CLASSIC_NO_VISUAL,
+    local: true,
+    basis: 'documented',
+    sources: [
+      GETTING_STARTED_3,
+      `${DOCS}set-up-a-connection-in-basic-mode-5319-8669`,
+      `${DOCS}initiate-a-private-connection-7751`,
+      `${DOCS}initiate-a-connection-in-script-mode-for-salesforce`,
+    ],
+  },
+  // Private Basic and private Script pages; the new console shows the choice as AI Assist or Script.
+  freshservice: {
+    modes: NEW_CONSOLE,
+    local: true,
+    basis: 'assumed',
+    sources: [`${DOCS}freshservice`, `${DOCS}pdfexport/id/6852e403b5a3be0c0e09dc65`, SEED],
+  },
+  freshdesk: {
+    modes: NEW_CONSOLE,
+    local: true,
+    basis: 'assumed',
+    sources: [
+      `${DOCS}configuring-a-connection-28b3e94`,
+      `${DOCS}pdfexport/id/67bf5b85e49ec3ea4e0ff264`,
+      SEED,
+    ],
+  },
+  asana: {
+    modes: NEW_CONSOLE,
+    local: true,
+    basis: 'assumed',
+    sources: [`${DOCS}initiate-a-private-connection-in-basic-mode-for-asana`, SEED],
+  },
 };
 
 /** Modes whose Groovy sync rules can be edited (and so declared in `rules`). */
@@ -94,8 +175,8 @@ export function unavailableReason(platform: Platform, mode: Mode, type: Connecti
   if (!caps.modes.includes(mode)) {
     return `mode '${mode}' is not offered on ${platform} (available: ${caps.modes.join(', ')})`;
   }
-  if (mode === 'visual' && type === 'private') {
-    return `mode 'visual' is not available for private connections`;
+  if (type === 'private' && !WITHOUT_URL.includes(mode)) {
+    return `mode '${mode}' is not available for private connections ("I don't have a URL" offers basic or script)`;
   }
   if (type === 'local' && !caps.local) {
     return `local connections are not supported on ${platform}`;
