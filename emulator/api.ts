@@ -1,7 +1,12 @@
 /**
  * The node API as the emulator implements it: one function per operation of
  * `schemas/exalate-node-api.openapi.yaml`, over the shared state of every emulated node.
- * HTTP, auth, faults and persistence are the server's business (`server.ts`).
+ * Handlers record what they change in the store (`put`, `remove`, `retire`); HTTP, auth, rate
+ * limits, faults and committing the changes are the server's business (`server.ts`).
+ *
+ * Two profiles: `full` answers the whole contract; `observed` answers reads exactly as a real node
+ * is observed to (a connection is `id`, `name`, `status` and `communication.remoteUrl`, the list is
+ * every connection at once, and the modeled reads are 404), while writes work as in `full`.
  */
 import { createHash, randomBytes } from 'node:crypto';
 import {
@@ -17,15 +22,17 @@ import {
   type Trigger,
 } from '../provider/api/contract';
 import { isPlatform, unavailableReason } from '../provider/model/platforms';
-import type { EmulatorState, StoredConnection, StoredNode } from './store';
+import type { Store, StoredConnection, StoredNode } from './store';
 
 export interface Reply {
   status: number;
   body?: unknown;
   headers?: Record<string, string>;
-  /** The state changed: persist before answering. */
-  mutated?: boolean;
 }
+
+/** What the emulated nodes answer: the whole contract, or only what real nodes are seen to answer. */
+export type Profile = 'full' | 'observed';
+export const PROFILES: readonly Profile[] = ['full', 'observed'];
 
 export interface RequestContext {
   node: string;
@@ -38,7 +45,8 @@ export interface RequestContext {
 }
 
 export interface ApiEnvironment {
-  state: EmulatorState;
+  readonly store: Store;
+  readonly profile: Profile;
   nodeUrl(name: string): string;
   /** The emulated node a URL points at, if any. */
   nodeOfUrl(url: string): string | undefined;
@@ -88,6 +96,16 @@ function hashCode(code: string): string {
 function newCode(): string {
   // Opaque: nothing in it can be decoded; the node keeps what it stands for.
   return randomBytes(36).toString('base64url');
+}
+
+/** A connection exactly as a real node's list is observed to answer it. */
+export function toObservedWire(c: StoredConnection): Connection {
+  return {
+    id: c.id,
+    name: c.name,
+    status: c.status,
+    communication: c.communication.remoteUrl ? { remoteUrl: c.communication.remoteUrl } : {},
+  };
 }
 
 /** The wire form of a stored connection. */
@@ -214,21 +232,28 @@ export class NodeApiHandlers {
   }
 
   private node(name: string): StoredNode {
-    const node = this.env.state.nodes[name];
+    const node = this.env.store.state.nodes.get(name);
     if (!node) refuse(404, 'NOT_FOUND', `node '${name}' is not emulated here`);
     return node;
   }
 
   private connection(node: string, rawId: string): StoredConnection {
     const id = /^\d+$/.test(rawId) ? Number(rawId) : NaN;
-    const c = Number.isSafeInteger(id) ? this.node(node).connections.find((x) => x.id === id) : undefined;
+    const c = Number.isSafeInteger(id) ? this.node(node).connections.get(id) : undefined;
     if (!c) refuse(404, 'NOT_FOUND', `connection ${rawId.slice(0, 40)} not found`);
     return c;
   }
 
-  private touch(c: StoredConnection): void {
+  private byName(node: StoredNode, name: string): StoredConnection | undefined {
+    for (const c of node.connections.values()) if (c.name === name) return c;
+    return undefined;
+  }
+
+  /** A change to a connection: new version, recorded in the store. */
+  private touch(node: string, c: StoredConnection): void {
     c.version += 1;
     c.updatedAt = this.iso();
+    this.env.store.put(node, c);
   }
 
   private retire(
@@ -238,12 +263,12 @@ export class NodeApiHandlers {
     acceptedBy?: { node: string; id: number },
   ): void {
     if (!c.invitationCode) return;
-    this.env.state.retiredCodes[hashCode(c.invitationCode)] = {
+    this.env.store.retire(hashCode(c.invitationCode), {
       reason,
       node,
       connectionId: c.id,
       ...(acceptedBy ? { acceptedBy } : {}),
-    };
+    });
     delete c.invitationCode;
     delete c.invitationCreatedAt;
   }
@@ -262,6 +287,9 @@ export class NodeApiHandlers {
     const segments = ctx.path.split('/').filter((s) => s !== '');
     const [first, id, sub, ...rest] = segments;
     const m = ctx.method;
+    if (this.env.profile === 'observed' && m === 'GET' && !(first === 'connections' && id === undefined)) {
+      return error(404, 'NOT_FOUND', `no such endpoint: ${m} ${ctx.path.slice(0, 200)}`);
+    }
     if (first === 'info' && segments.length === 1 && m === 'GET') return this.info(ctx);
     if (first === 'invitations' && id === 'accept' && segments.length === 2 && m === 'POST')
       return this.accept(ctx);
@@ -299,6 +327,11 @@ export class NodeApiHandlers {
   }
 
   private list(ctx: RequestContext): Reply {
+    if (this.env.profile === 'observed') {
+      // As observed: everything at once, no paging, no filter, nothing embedded.
+      const all = [...this.node(ctx.node).connections.values()];
+      return { status: 200, body: { total: all.length, results: all.map(toObservedWire) } };
+    }
     const intParam = (name: string, fallback: number, min: number): number => {
       const raw = ctx.query.get(name);
       if (raw === null || raw === '') return fallback;
@@ -314,9 +347,10 @@ export class NodeApiHandlers {
         refuse(400, 'BAD_REQUEST', `unknown expand '${e.slice(0, 40)}' (rules, triggers)`);
     }
     const name = ctx.query.get('name');
-    const all = this.node(ctx.node)
-      .connections.filter((c) => name === null || c.name === name)
-      .sort((a, b) => a.id - b.id);
+    const connections = this.node(ctx.node).connections;
+    // Already in id order (see StoredNode).
+    const all =
+      name === null ? [...connections.values()] : [...connections.values()].filter((c) => c.name === name);
     return {
       status: 200,
       body: {
@@ -379,7 +413,7 @@ export class NodeApiHandlers {
       refuse(409, 'RULES_NOT_EDITABLE', `sync rules cannot be edited in ${configurationType} mode`);
     const triggers =
       body.triggers === undefined || body.triggers === null ? [] : parseTriggerList(body.triggers);
-    if (node.connections.some((c) => c.name === name)) {
+    if (this.byName(node, name)) {
       refuse(409, 'NAME_TAKEN', `a connection named '${name}' already exists on this node`);
     }
     const now = this.iso();
@@ -406,10 +440,9 @@ export class NodeApiHandlers {
       c.invitationCode = newCode();
       c.invitationCreatedAt = now;
     }
-    node.connections.push(c);
+    this.env.store.put(ctx.node, c);
     return {
       status: 201,
-      mutated: true,
       headers: { ...etag(c), Location: `/connections/${c.id}` },
       body: {
         connection: toWire(c, new Set(['rules', 'triggers'])),
@@ -455,17 +488,16 @@ export class NodeApiHandlers {
       delete c.errorMessage;
       changed = true;
     }
-    if (changed) this.touch(c);
-    return { status: 200, body: toWire(c), headers: etag(c), mutated: changed };
+    if (changed) this.touch(ctx.node, c);
+    return { status: 200, body: toWire(c), headers: etag(c) };
   }
 
   private remove(ctx: RequestContext, id: string): Reply {
-    const node = this.node(ctx.node);
     const c = this.connection(ctx.node, id);
     checkVersion(ctx, c);
     this.retire(c, ctx.node, 'revoked');
-    node.connections = node.connections.filter((x) => x !== c);
-    return { status: 204, mutated: true };
+    this.env.store.remove(ctx.node, c.id);
+    return { status: 204 };
   }
 
   private pendingCode(c: StoredConnection): string {
@@ -491,10 +523,9 @@ export class NodeApiHandlers {
     this.retire(c, ctx.node, 'revoked');
     c.invitationCode = newCode();
     c.invitationCreatedAt = this.iso();
-    this.touch(c);
+    this.touch(ctx.node, c);
     return {
       status: 200,
-      mutated: true,
       body: { invitationCode: c.invitationCode, createdAt: c.invitationCreatedAt },
     };
   }
@@ -504,7 +535,7 @@ export class NodeApiHandlers {
     const body = objectBody(ctx.body);
     const code = text(body, 'invitationCode', { required: true, max: 4096 }) as string;
     const incomingScope = text(body, 'incomingScope', { required: false, max: 255 });
-    const retired = this.env.state.retiredCodes[hashCode(code)];
+    const retired = this.env.store.state.retiredCodes.get(hashCode(code));
     if (retired) {
       if (retired.reason === 'revoked') {
         refuse(410, 'INVITATION_REVOKED', 'this invitation code was replaced or its connection deleted');
@@ -518,9 +549,10 @@ export class NodeApiHandlers {
       );
     }
     let issuer: { node: string; connection: StoredConnection } | undefined;
-    for (const [name, node] of Object.entries(this.env.state.nodes)) {
-      const c = node.connections.find((x) => x.invitationCode === code);
-      if (c) issuer = { node: name, connection: c };
+    for (const [name, node] of this.env.store.state.nodes) {
+      for (const c of node.connections.values()) {
+        if (c.invitationCode === code) issuer = { node: name, connection: c };
+      }
     }
     if (!issuer) refuse(400, 'INVITATION_INVALID', 'the invitation code is not valid');
     const a = issuer.connection;
@@ -537,7 +569,7 @@ export class NodeApiHandlers {
         );
       }
     }
-    if (here.connections.some((c) => c.name === a.name)) {
+    if (this.byName(here, a.name)) {
       refuse(409, 'NAME_TAKEN', `a connection named '${a.name}' already exists on this node`);
     }
     const now = this.iso();
@@ -559,12 +591,12 @@ export class NodeApiHandlers {
       triggers: [],
       peer: { node: issuer.node, id: a.id },
     };
-    here.connections.push(b);
+    this.env.store.put(ctx.node, b);
     this.retire(a, issuer.node, 'used', { node: ctx.node, id: b.id });
     a.status = 'ACTIVE';
     a.peer = { node: ctx.node, id: b.id };
-    this.touch(a);
-    return { status: 201, mutated: true, body: toWire(b), headers: etag(b) };
+    this.touch(issuer.node, a);
+    return { status: 201, body: toWire(b), headers: etag(b) };
   }
 
   private editableRules(c: StoredConnection): Rules {
@@ -591,9 +623,9 @@ export class NodeApiHandlers {
     const changed = rules.outgoing !== c.rules?.outgoing || rules.incoming !== c.rules?.incoming;
     if (changed) {
       c.rules = rules;
-      this.touch(c);
+      this.touch(ctx.node, c);
     }
-    return { status: 200, body: toWire(c), headers: etag(c), mutated: changed };
+    return { status: 200, body: toWire(c), headers: etag(c) };
   }
 
   private getTriggers(ctx: RequestContext, id: string): Reply {
@@ -608,9 +640,9 @@ export class NodeApiHandlers {
     const changed = JSON.stringify(triggers) !== JSON.stringify(c.triggers);
     if (changed) {
       c.triggers = triggers;
-      this.touch(c);
+      this.touch(ctx.node, c);
     }
-    return { status: 200, body: toWire(c), headers: etag(c), mutated: changed };
+    return { status: 200, body: toWire(c), headers: etag(c) };
   }
 
   /** Test-only: put a connection in ERROR (a script error paused it). */
@@ -618,7 +650,7 @@ export class NodeApiHandlers {
     const c = this.connection(node, String(id));
     c.status = 'ERROR';
     c.errorMessage = message;
-    this.touch(c);
+    this.touch(node, c);
     return toWire(c);
   }
 }

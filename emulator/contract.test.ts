@@ -105,23 +105,19 @@ async function call(
   return { status: res.status, headers: res.headers, body };
 }
 
-beforeAll(async () => {
-  dir = mkdtempSync(path.join(tmpdir(), 'exalate-contract-'));
-  emulator = await startEmulator({ dataDir: dir, token: TOKEN, port: 0 });
-});
-afterAll(async () => {
-  await emulator.close();
-  rmSync(dir, { recursive: true, force: true });
-});
+/** The operations of the document. */
+function operations(): Operation[] {
+  return Object.values(spec.paths).flatMap((item) =>
+    Object.entries(item)
+      .filter(([k]) => k !== 'parameters')
+      .map(([, op]) => op as Operation),
+  );
+}
 
 describe('the OpenAPI document', () => {
   test('is OpenAPI 3.x and tags every operation observed or modeled', () => {
     expect(String((spec as unknown as { openapi: string }).openapi)).toMatch(/^3\./);
-    const ops = Object.values(spec.paths).flatMap((item) =>
-      Object.entries(item)
-        .filter(([k]) => k !== 'parameters')
-        .map(([, op]) => op as Operation),
-    );
+    const ops = operations();
     expect(ops.length).toBeGreaterThanOrEqual(14);
     for (const op of ops) expect(['observed', 'modeled']).toContain(op['x-exalate-source']);
     const observed = ops.filter((o) => o['x-exalate-source'] === 'observed').map((o) => o.operationId);
@@ -142,6 +138,17 @@ describe('the OpenAPI document', () => {
 describe('emulator answers match the OpenAPI document', () => {
   const FS = 'acme-freshservice';
   const JIRA = 'acme-jira';
+  // A fresh emulator for every test, so each passes alone and in any order.
+  beforeEach(async () => {
+    dir = mkdtempSync(path.join(tmpdir(), 'exalate-contract-'));
+    emulator = await startEmulator({ dataDir: dir, token: TOKEN, port: 0 });
+    jwts.clear();
+    exercised.clear();
+  });
+  afterEach(async () => {
+    await emulator.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
 
   test('authentication: JWT in X-Exalate-Jwt with exp in ms; 401 without or with a wrong token', async () => {
     const ok = await call(FS, 'POST', '/authenticate', {
@@ -242,6 +249,12 @@ describe('emulator answers match the OpenAPI document', () => {
     expect((await call(FS, 'DELETE', `/connections/${id}`)).status).toBe(204);
     expect((await call(FS, 'DELETE', `/connections/${id}`)).status).toBe(404);
     expect((await call(FS, 'GET', `/connections/${id}`)).status).toBe(404);
+
+    // Every operation of the document answered with a success.
+    for (const op of operations()) {
+      const ok = [...exercised].some((e) => e.startsWith(`${op.operationId} 2`));
+      expect(`${op.operationId}: ${ok ? 'exercised' : 'missing'}`).toBe(`${op.operationId}: exercised`);
+    }
   });
 
   test('platform and mode rules answer 400 with a message', async () => {
@@ -459,15 +472,211 @@ describe('emulator answers match the OpenAPI document', () => {
     expect(anonymous.status).toBe(401);
   });
 
-  test('every operation of the document was exercised with a success', () => {
-    const ops = Object.values(spec.paths).flatMap((item) =>
-      Object.entries(item)
-        .filter(([k]) => k !== 'parameters')
-        .map(([, op]) => op as Operation),
-    );
-    for (const op of ops) {
-      const ok = [...exercised].some((e) => e.startsWith(`${op.operationId} 2`));
-      expect(`${op.operationId}: ${ok ? 'exercised' : 'missing'}`).toBe(`${op.operationId}: exercised`);
+  test('several triggers may share an entity type; the same type and query twice is refused', async () => {
+    const shared = [
+      { entityType: 'ticket', query: 'priority:4', active: true, notes: 'urgent' },
+      { entityType: 'ticket', query: 'tag:engineering', active: false, notes: '' },
+    ];
+    const create = await call(FS, 'POST', '/connections', {
+      body: {
+        name: 'shared-type',
+        localShortName: 'a',
+        remoteShortName: 'b',
+        configurationType: 'SCRIPT',
+        communication: { type: 'LOCAL' },
+        triggers: shared,
+      },
+    });
+    expect(create.status).toBe(201);
+    const id = (create.body as { connection: { id: number; triggers: unknown } }).connection.id;
+    expect((create.body as { connection: { triggers: unknown } }).connection.triggers).toEqual(shared);
+    const three = [...shared, { entityType: 'incident', query: 'priority:4', active: true, notes: '' }];
+    expect((await call(FS, 'PUT', `/connections/${id}/triggers`, { body: three })).status).toBe(200);
+    expect((await call(FS, 'GET', `/connections/${id}/triggers`)).body).toEqual(three);
+    const twice = [shared[0], { ...shared[0], notes: 'another note', active: false }];
+    const refused = await call(FS, 'PUT', `/connections/${id}/triggers`, { body: twice });
+    expect(refused.status).toBe(400);
+    expect(refused.body).toMatchObject({ code: 'BAD_REQUEST' });
+    const refusedCreate = await call(FS, 'POST', '/connections', {
+      body: {
+        name: 'shared-type-twice',
+        localShortName: 'a',
+        remoteShortName: 'b',
+        configurationType: 'SCRIPT',
+        communication: { type: 'LOCAL' },
+        triggers: twice,
+      },
+    });
+    expect(refusedCreate.status).toBe(400);
+    expect((await call(FS, 'GET', `/connections/${id}/triggers`)).body).toEqual(three);
+  });
+});
+
+describe('the observed profile: answers match the OpenAPI document and the observed shape', () => {
+  const FS = 'acme-freshservice';
+  const JIRA = 'acme-jira';
+  const OBSERVED_FIELDS = ['communication', 'id', 'name', 'status'];
+  const SHARED = [
+    { entityType: 'ticket', query: 'a', active: true, notes: '' },
+    { entityType: 'ticket', query: 'b', active: true, notes: '' },
+  ];
+  let observedDir: string;
+  const ids: Record<string, number> = {};
+  // What the observed profile answered (every answer is checked against the document by `call`).
+  const lists: Array<{ query: string; body: { total: number; results: Array<Record<string, unknown>> } }> =
+    [];
+  let acceptedList: unknown;
+  const modeledReads: string[] = [];
+  const writes: Record<string, { status: number; body: unknown }> = {};
+  let listAfterWrites: unknown;
+
+  const create = async (node: string, body: Record<string, unknown>): Promise<number> => {
+    const res = await call(node, 'POST', '/connections', {
+      body: { localShortName: 'a', remoteShortName: 'b', description: 'modeled text', ...body },
+    });
+    expect(res.status).toBe(201);
+    return (res.body as { connection: { id: number } }).connection.id;
+  };
+
+  beforeAll(async () => {
+    observedDir = mkdtempSync(path.join(tmpdir(), 'exalate-observed-'));
+    // Applied on the full profile…
+    emulator = await startEmulator({ dataDir: observedDir, token: TOKEN, port: 0 });
+    jwts.clear();
+    ids.public = await create(FS, {
+      name: 'public',
+      configurationType: 'SCRIPT',
+      communication: { type: 'PUBLIC', remoteUrl: emulator.nodeUrl(JIRA) },
+      rules: { outgoing: 'o', incoming: 'i' },
+      triggers: SHARED,
+    });
+    const invitation = await call(FS, 'GET', `/connections/${ids.public}/invitation`);
+    const code = (invitation.body as { invitationCode: string }).invitationCode;
+    await call(JIRA, 'POST', '/invitations/accept', { body: { invitationCode: code } });
+    ids.private = await create(FS, {
+      name: 'private',
+      configurationType: 'SCRIPT',
+      communication: { type: 'PRIVATE' },
+    });
+    ids.local = await create(FS, {
+      name: 'local',
+      configurationType: 'AI_ASSIST',
+      communication: { type: 'LOCAL' },
+    });
+    await emulator.close();
+
+    // …then served on the observed profile, from the same data folder.
+    emulator = await startEmulator({ dataDir: observedDir, token: TOKEN, port: 0, profile: 'observed' });
+    jwts.clear();
+    exercised.clear();
+    for (const query of ['', '?offset=1&limit=1&expand=rules,triggers&name=nobody', '?limit=x&expand=all']) {
+      lists.push({
+        query,
+        body: (await call(FS, 'GET', `/connections${query}`)).body as (typeof lists)[0]['body'],
+      });
+    }
+    acceptedList = (await call(JIRA, 'GET', '/connections')).body;
+    for (const p of [
+      '/info',
+      `/connections/${ids.public}`,
+      `/connections/${ids.private}/invitation`,
+      `/connections/${ids.public}/rules`,
+      `/connections/${ids.public}/triggers`,
+    ]) {
+      modeledReads.push(`${p} ${(await call(FS, 'GET', p)).status}`);
+    }
+    const id = await create(FS, {
+      name: 'written',
+      configurationType: 'SCRIPT',
+      communication: { type: 'PRIVATE' },
+    });
+    ids.written = id;
+    writes.patch = await call(FS, 'PATCH', `/connections/${ids.local}`, { body: { status: 'DEACTIVATED' } });
+    writes.rules = await call(FS, 'PUT', `/connections/${id}/rules`, {
+      body: { outgoing: 'x', incoming: 'y' },
+    });
+    writes.triggers = await call(FS, 'PUT', `/connections/${id}/triggers`, { body: SHARED });
+    writes.regenerate = await call(FS, 'POST', `/connections/${ids.private}/invitation`);
+    writes.accept = await call(JIRA, 'POST', '/invitations/accept', {
+      body: { invitationCode: (writes.regenerate.body as { invitationCode: string }).invitationCode },
+    });
+    writes.delete = await call(FS, 'DELETE', `/connections/${ids.public}`);
+    listAfterWrites = (await call(FS, 'GET', '/connections')).body;
+  });
+  afterAll(async () => {
+    await emulator.close();
+    rmSync(observedDir, { recursive: true, force: true });
+  });
+
+  test('GET /connections: every connection at once, only id, name, status and communication.remoteUrl', () => {
+    expect(emulator.profile).toBe('observed');
+    for (const { body } of lists) {
+      expect(Object.keys(body).sort()).toEqual(['results', 'total']);
+      expect(body.total).toBe(3);
+      for (const c of body.results) expect(Object.keys(c).sort()).toEqual(OBSERVED_FIELDS);
+      expect(body.results).toEqual([
+        {
+          id: ids.public,
+          name: 'public',
+          status: 'ACTIVE',
+          communication: { remoteUrl: emulator.nodeUrl(JIRA) },
+        },
+        { id: ids.private, name: 'private', status: 'PENDING', communication: {} },
+        { id: ids.local, name: 'local', status: 'ACTIVE', communication: {} },
+      ]);
+    }
+    expect(acceptedList).toEqual({
+      total: 1,
+      results: [
+        {
+          id: expect.any(Number),
+          name: 'public',
+          status: 'ACTIVE',
+          communication: { remoteUrl: emulator.nodeUrl(FS) },
+        },
+      ],
+    });
+  });
+
+  test('the modeled reads answer 404', () => {
+    expect(modeledReads).toEqual([
+      '/info 404',
+      `/connections/${ids.public} 404`,
+      `/connections/${ids.private}/invitation 404`,
+      `/connections/${ids.public}/rules 404`,
+      `/connections/${ids.public}/triggers 404`,
+    ]);
+  });
+
+  test('writes work as on the full profile, and the list shows them', () => {
+    expect(Object.fromEntries(Object.entries(writes).map(([k, v]) => [k, v.status]))).toEqual({
+      patch: 200,
+      rules: 200,
+      triggers: 200,
+      regenerate: 200,
+      accept: 201,
+      delete: 204,
+    });
+    expect(writes.patch?.body).toMatchObject({ status: 'DEACTIVATED', configurationType: 'AI_ASSIST' });
+    expect(listAfterWrites).toEqual({
+      total: 3,
+      results: [
+        { id: ids.private, name: 'private', status: 'ACTIVE', communication: {} },
+        { id: ids.local, name: 'local', status: 'DEACTIVATED', communication: {} },
+        { id: ids.written, name: 'written', status: 'PENDING', communication: {} },
+      ],
+    });
+    // Stored in full, whatever the profile shows.
+    expect(emulator.connections(FS).find((c) => c.id === ids.written)).toMatchObject({
+      rules: { outgoing: 'x', incoming: 'y' },
+      triggers: SHARED,
+    });
+  });
+
+  test('every operation of the document was answered as it documents', () => {
+    for (const op of operations()) {
+      const answered = [...exercised].some((e) => e.startsWith(`${op.operationId} `));
+      expect(`${op.operationId}: ${answered ? 'answered' : 'missing'}`).toBe(`${op.operationId}: answered`);
     }
   });
 });

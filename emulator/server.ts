@@ -1,36 +1,54 @@
 /**
  * The Exalate node emulator: several nodes in one process over `node:http`, each at
  * `http://127.0.0.1:<port>/nodes/<name>` with its API under `/rest/issuehub/4.0`, honouring the
- * contract of `schemas/exalate-node-api.openapi.yaml`. State is persisted in `dataDir` before
- * any mutation is acknowledged.
+ * contract of `schemas/exalate-node-api.openapi.yaml`. Every change is durable (`store.ts`)
+ * before it is acknowledged.
+ *
+ * This file wires the parts together, in the order a request meets them: the node in the path
+ * (`http.ts`), the body, who is calling (`auth.ts`), the rate limit of that caller
+ * (`rate-limit.ts`), injected latency and faults (`faults.ts`), the API itself (`api.ts`), and the
+ * commit of what it changed (`store.ts`).
  *
  * Test-only control surface (never part of a real node): the methods of `Emulator` below, and
  * `POST /nodes/<name>/_emulator/connections/<id>/error` (JWT required) to put a connection in ERROR.
  */
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
-import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { isPlatform, PLATFORMS, type Platform } from '../provider/model/platforms';
-import type { Connection } from '../provider/api/types';
-import { NodeApiHandlers, error, toWire, type Reply } from './api';
+import { API_BASE, JWT_REQUEST_HEADER, type Connection } from '../provider/api/contract';
+import { NodeApiHandlers, PROFILES, error, toWire, type Profile, type Reply } from './api';
+import { Authenticator, type Verdict } from './auth';
 import { FaultInjector, type FaultSpec } from './faults';
-import { JwtSigner } from './jwt';
-import { loadState, saveState, type EmulatorState } from './store';
-import { TokenBucket } from '../provider/util/token-bucket';
+import {
+  MAX_BODY,
+  RequestLog,
+  decodeSegment,
+  headerValue,
+  nodeUrl,
+  readBody,
+  send,
+  splitNodePath,
+  type RequestRecord,
+} from './http';
+import { RateLimiter } from './rate-limit';
+import { Store, type CompactionStep, type StorageStats } from './store';
 
 export type { FaultSpec, FaultKind } from './faults';
-
+export type { Profile } from './api';
+export type { RequestRecord } from './http';
+export type { CompactionStep, StorageStats } from './store';
 export { API_BASE } from '../provider/api/contract';
-import { API_BASE } from '../provider/api/contract';
+export { nodeUrl } from './http';
+
 export const EMULATOR_VERSION = 'exalate-iac-emulator/0.1.0';
 export const DEFAULT_NODES: Readonly<Record<string, Platform>> = {
   'acme-freshservice': 'freshservice',
   'acme-jira': 'jira-cloud',
 };
-const MAX_BODY = 2 * 1024 * 1024;
+const NODE_NAME = /^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/;
 
 export interface EmulatorOptions {
-  /** Folder holding the state (`state.json`); created when missing. */
+  /** Folder holding the state (`state.json` and `journal.jsonl`); created when missing. */
   readonly dataDir: string;
   /** The API token every emulated node accepts. Never printed. */
   readonly token: string;
@@ -50,6 +68,12 @@ export interface EmulatorOptions {
    */
   readonly nodes?: Readonly<Record<string, Platform>>;
   /**
+   * `full` answers the whole contract; `observed` answers reads only as real nodes are observed
+   * to (bare connections, one unpaged list, 404 for the modeled reads); writes work in both.
+   * @default 'full'
+   */
+  readonly profile?: Profile;
+  /**
    * Added before every API answer.
    * @default 0
    */
@@ -65,7 +89,8 @@ export interface EmulatorOptions {
    */
   readonly seed?: number;
   /**
-   * Requests per second per node before answering 429 with Retry-After; 0 disables it.
+   * Authenticated requests per second per node before answering 429 with Retry-After; 0
+   * disables it. Requests without valid credentials never count.
    * @default 0
    */
   readonly rateLimit?: number;
@@ -76,16 +101,18 @@ export interface EmulatorOptions {
   readonly jwtTtlMs?: number;
   /** Clock for timestamps and JWTs, injectable for tests. @default Date.now */
   readonly now?: () => number;
-}
-
-export interface RequestRecord {
-  node: string;
-  method: string;
-  /** API path below the base, query included. */
-  path: string;
-  /** Status sent, or 0 when the connection was dropped. */
-  status: number;
-  fault?: string;
+  /**
+   * How many requests `requests` keeps (the most recent).
+   * @default 10000
+   */
+  readonly requestLogLimit?: number;
+  /** Storage tuning and test hooks (see `store.ts`). */
+  readonly storage?: {
+    /** @default 1048576 */
+    readonly compactAfterBytes?: number;
+    /** Test-only: called at each step of a compaction. */
+    readonly onCompactionStep?: (step: CompactionStep) => void;
+  };
 }
 
 export interface Emulator {
@@ -94,11 +121,12 @@ export interface Emulator {
   /** The address and port really bound (e.g. `0.0.0.0:4010` for every interface). */
   readonly boundAddress: string;
   readonly port: number;
+  readonly profile: Profile;
   /** Names of the emulated nodes. */
   readonly nodes: readonly string[];
   /** URL of one emulated node (what a config's `nodes.<name>.url` holds). */
   nodeUrl(name: string): string;
-  /** Every API request answered so far (bounded to the last 10,000). */
+  /** The most recent API requests answered (bounded: `requestLogLimit`, 10,000 by default). */
   readonly requests: readonly RequestRecord[];
   clearRequests(): void;
   /** Test-only: fail the next matching requests (deterministic fault injection). */
@@ -116,99 +144,75 @@ export interface Emulator {
   setConnectionError(node: string, id: number, message: string): Connection;
   /** Test-only: the stored connections of a node (wire form, rules and triggers included). */
   connections(node: string): Connection[];
+  /** What the storage wrote since the start (bytes, compactions). */
+  readonly storage: Readonly<StorageStats>;
   close(): Promise<void>;
 }
 
-/** The URL of node `name` on an emulator whose base URL is `baseUrl`. */
-export function nodeUrl(baseUrl: string, name: string): string {
-  return `${baseUrl.replace(/\/+$/, '')}/nodes/${encodeURIComponent(name)}`;
-}
-
-function sha256(text: string): Buffer {
-  return createHash('sha256').update(text).digest();
-}
-
-function headerValue(req: IncomingMessage, name: string): string | undefined {
-  const v = req.headers[name];
-  return Array.isArray(v) ? v[0] : v;
-}
+const isLoopback = (hostname: string): boolean => /^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(hostname);
 
 export async function startEmulator(options: EmulatorOptions): Promise<Emulator> {
   if (!options.token) throw new Error('startEmulator: token is required');
-  const now = options.now ?? Date.now;
-  const host = options.host ?? '127.0.0.1';
-  const jwtTtlMs = options.jwtTtlMs ?? 3_600_000;
-  let latencyMs = options.latencyMs ?? 0;
-  let rateLimit = options.rateLimit ?? 0;
-  const tokenHash = sha256(options.token);
-  const signer = new JwtSigner();
-  const faults = new FaultInjector(options.faultRate ?? 0, options.seed ?? 1);
-  let generation = 0;
-  let requests: RequestRecord[] = [];
-
-  let state: EmulatorState = loadState(options.dataDir);
+  const profile = options.profile ?? 'full';
+  if (!PROFILES.includes(profile)) {
+    throw new Error(`unknown profile '${String(profile)}' (${PROFILES.join(', ')})`);
+  }
   const wanted = options.nodes ?? DEFAULT_NODES;
-  let initialised = false;
   for (const [name, platform] of Object.entries(wanted)) {
-    if (!/^[A-Za-z0-9][A-Za-z0-9._-]{0,62}$/.test(name)) throw new Error(`node name '${name}' is not valid`);
+    if (!NODE_NAME.test(name)) throw new Error(`node name '${name}' is not valid`);
     if (!isPlatform(platform))
       throw new Error(`node '${name}': unknown platform '${platform}' (${PLATFORMS.join(', ')})`);
-    const existing = state.nodes[name];
-    if (!existing) {
-      state.nodes[name] = { platform, nextId: 1, connections: [] };
-      initialised = true;
-    } else if (existing.platform !== platform) {
-      existing.platform = platform;
-      initialised = true;
-    }
   }
-  if (initialised) saveState(options.dataDir, state);
+  const now = options.now ?? Date.now;
+  const host = options.host ?? '127.0.0.1';
+  let latencyMs = options.latencyMs ?? 0;
+  const auth = new Authenticator(options.token, options.jwtTtlMs ?? 3_600_000, now);
+  const limiter = new RateLimiter(options.rateLimit ?? 0, now);
+  const faults = new FaultInjector(options.faultRate ?? 0, options.seed ?? 1);
+  const log = new RequestLog(options.requestLogLimit ?? 10_000);
+
+  const store = Store.open(options.dataDir, options.storage ?? {});
+  try {
+    for (const [name, platform] of Object.entries(wanted)) {
+      if (store.state.nodes.get(name)?.platform !== platform) store.setNode(name, platform);
+    }
+    store.commit();
+  } catch (e) {
+    store.close();
+    throw e;
+  }
 
   let baseUrl = '';
-  const buckets = new Map<string, TokenBucket>();
   const nodeOfUrl = (url: string): string | undefined => {
+    let parsed: URL;
     try {
-      const parsed = new URL(url);
-      const m = /^\/nodes\/([^/]+)\/?$/.exec(parsed.pathname);
-      if (!m || !m[1]) return undefined;
-      // Any loopback host and port: the emulator may have restarted on another port.
-      if (
-        !/^(127\.\d+\.\d+\.\d+|localhost|\[::1\])$/.test(parsed.hostname) &&
-        parsed.origin !== new URL(baseUrl).origin
-      ) {
-        return undefined;
-      }
-      const name = decodeURIComponent(m[1]);
-      return state.nodes[name] ? name : undefined;
+      parsed = new URL(url);
     } catch {
       return undefined;
     }
+    // Any loopback host and port: the emulator may have restarted on another port.
+    if (!isLoopback(parsed.hostname) && parsed.origin !== new URL(baseUrl).origin) return undefined;
+    const m = /^\/nodes\/([^/]+)\/?$/.exec(parsed.pathname);
+    const name = m?.[1] === undefined ? undefined : decodeSegment(m[1]);
+    return name !== undefined && store.state.nodes.has(name) ? name : undefined;
   };
-  const env = {
-    get state() {
-      return state;
-    },
+  const handlers = new NodeApiHandlers({
+    store,
+    profile,
     nodeUrl: (name: string) => nodeUrl(baseUrl, name),
     nodeOfUrl,
     now,
     version: EMULATOR_VERSION,
-  };
-  const handlers = new NodeApiHandlers(env);
+  });
 
-  /** Persist, or roll the in-memory state back to what is on disk. */
-  const persist = (): boolean => {
+  /** Make the handler's changes durable; false (and the state as on disk) when that failed. */
+  const commit = (): boolean => {
     try {
-      saveState(options.dataDir, state);
+      store.commit();
       return true;
     } catch {
-      state = loadState(options.dataDir);
       return false;
     }
-  };
-
-  const record = (r: RequestRecord): void => {
-    requests.push(r);
-    if (requests.length > 10_000) requests = requests.slice(-5_000);
   };
 
   const timers = new Set<NodeJS.Timeout>();
@@ -221,77 +225,32 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       timers.add(t);
     });
 
-  const send = (res: ServerResponse, reply: Reply): void => {
-    if (res.destroyed || res.writableEnded) return;
-    const headers: Record<string, string> = { ...(reply.headers ?? {}) };
-    let payload: string | undefined;
-    if (reply.body !== undefined) {
-      payload = JSON.stringify(reply.body);
-      headers['content-type'] = 'application/json';
-      headers['content-length'] = String(Buffer.byteLength(payload));
-    }
-    res.writeHead(reply.status, headers);
-    res.end(payload);
-  };
-
-  const readBody = (req: IncomingMessage): Promise<Buffer | 'too-large'> =>
-    new Promise((resolve, reject) => {
-      const chunks: Buffer[] = [];
-      let size = 0;
-      req.on('data', (chunk: Buffer) => {
-        size += chunk.length;
-        if (size <= MAX_BODY) chunks.push(chunk);
-      });
-      req.on('end', () => resolve(size > MAX_BODY ? 'too-large' : Buffer.concat(chunks)));
-      req.on('error', reject);
-    });
-
-  const authenticate = (node: string, body: unknown): Reply => {
-    if (
-      typeof body !== 'object' ||
-      body === null ||
-      typeof (body as { password?: unknown }).password !== 'string'
-    ) {
-      return error(
-        400,
-        'BAD_REQUEST',
-        'authentication needs {authProtocol, user, password} with the node token as password',
-      );
-    }
-    const given = sha256((body as { password: string }).password);
-    if (!timingSafeEqual(given, tokenHash)) return error(401, 'UNAUTHORIZED', 'invalid credentials');
-    const iat = now();
-    const exp = iat + jwtTtlMs;
-    const jwt = signer.sign({ sub: node, iat, exp, gen: generation, jti: randomBytes(8).toString('hex') });
-    return { status: 200, headers: { 'X-Exalate-Jwt': jwt }, body: { expiresAt: exp } };
-  };
-
-  const authorised = (req: IncomingMessage, node: string): string | undefined => {
-    const jwt = headerValue(req, 'x-exalate-jwt');
-    if (!jwt) return 'missing X-exalate-jwt header: authenticate first';
-    const claims = signer.verify(jwt);
-    if (!claims || claims.sub !== node) return 'invalid token';
-    if (claims.gen !== generation || claims.exp <= now()) return 'token expired: authenticate again';
-    return undefined;
-  };
-
   const handle = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
-    const url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', 'http://emulator.invalid');
+    } catch {
+      send(res, error(400, 'BAD_REQUEST', 'the request target is not a valid path'));
+      return;
+    }
     const method = (req.method ?? 'GET').toUpperCase();
-    const m = /^\/nodes\/([^/]+)(\/.*)?$/.exec(url.pathname);
-    const nodeName = m?.[1] ? decodeURIComponent(m[1]) : undefined;
-    const rest = m?.[2] ?? '';
-    if (!nodeName || !state.nodes[nodeName]) {
+    const split = splitNodePath(url.pathname);
+    if (split === 'malformed') {
+      send(res, error(400, 'BAD_REQUEST', 'the node name in the path is not valid percent-encoding'));
+      return;
+    }
+    if (!split || !store.state.nodes.has(split.node)) {
       send(
         res,
         error(
           404,
           'NOT_FOUND',
-          `no emulated node at ${url.pathname.slice(0, 200)} (nodes: ${Object.keys(state.nodes).join(', ')})`,
+          `no emulated node at ${url.pathname.slice(0, 200)} (nodes: ${[...store.state.nodes.keys()].join(', ')})`,
         ),
       );
       return;
     }
+    const { node, rest } = split;
     const raw = await readBody(req);
     if (raw === 'too-large') {
       send(res, error(413, 'TOO_LARGE', `request body larger than ${MAX_BODY} bytes`));
@@ -306,23 +265,25 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         return;
       }
     }
+    const jwt = headerValue(req, JWT_REQUEST_HEADER.toLowerCase());
 
     // Test-only control surface.
     const control = /^\/_emulator\/connections\/(\d+)\/error$/.exec(rest);
     if (control && method === 'POST') {
-      const why = authorised(req, nodeName);
-      if (why) return send(res, error(401, 'UNAUTHORIZED', why));
+      const who = auth.checkJwt(node, jwt);
+      if (!who.ok) return send(res, error(401, 'UNAUTHORIZED', who.reason));
       const message =
         typeof (body as { message?: unknown })?.message === 'string'
           ? (body as { message: string }).message
           : 'script error';
+      let c: Connection;
       try {
-        const c = handlers.setError(nodeName, Number(control[1]), message);
-        if (!persist()) return send(res, error(500, 'STORAGE', 'could not persist the state'));
-        return send(res, { status: 200, body: c });
+        c = handlers.setError(node, Number(control[1]), message);
       } catch {
         return send(res, error(404, 'NOT_FOUND', `connection ${control[1]} not found`));
       }
+      if (!commit()) return send(res, error(500, 'STORAGE', 'could not persist the state'));
+      return send(res, { status: 200, body: c });
     }
 
     if (!rest.startsWith(API_BASE)) {
@@ -331,36 +292,36 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
     const apiPath = rest.slice(API_BASE.length) || '/';
     const shown = `${apiPath}${url.search}`;
+    const record = (status: number, fault?: string): void =>
+      log.add({ node, method, path: shown, status, ...(fault ? { fault } : {}) });
 
-    if (rateLimit > 0) {
-      let bucket = buckets.get(nodeName);
-      if (!bucket) {
-        bucket = new TokenBucket(rateLimit, Math.max(1, rateLimit), now);
-        buckets.set(nodeName, bucket);
-      }
-      const waitMs = bucket.tryTake();
-      const wait = Math.max(1, Math.ceil(waitMs / 1000));
-      if (waitMs > 0) {
-        record({ node: nodeName, method, path: shown, status: 429, fault: 'rate-limit' });
+    // Who is calling decides the rate-limit budget; without valid credentials there is none to use.
+    const authenticating = apiPath === '/authenticate';
+    const who: Verdict =
+      authenticating && method === 'POST' ? auth.checkCredentials(node, body) : auth.checkJwt(node, jwt);
+    if (who.ok) {
+      const retryAfter = limiter.take(who.principal);
+      if (retryAfter > 0) {
+        record(429, 'rate-limit');
         send(res, {
-          ...error(429, 'RATE_LIMITED', `more than ${rateLimit} requests per second`),
-          headers: { 'Retry-After': String(wait) },
+          ...error(429, 'RATE_LIMITED', `more than ${limiter.rate} requests per second`),
+          headers: { 'Retry-After': String(retryAfter) },
         });
         return;
       }
     }
 
-    const fault = faults.pick(nodeName, method, apiPath);
+    const fault = faults.pick(node, method, apiPath);
     if (latencyMs > 0) await sleep(latencyMs);
     if (fault?.kind === 'reset') {
-      record({ node: nodeName, method, path: shown, status: 0, fault: 'reset' });
+      record(0, 'reset');
       req.socket.destroy();
       return;
     }
     if (fault?.kind === 'status' || fault?.kind === 'rate-limit') {
       const status = fault.kind === 'rate-limit' ? 429 : (fault.status ?? 503);
       const retryAfter = fault.retryAfter ?? (fault.kind === 'rate-limit' ? 1 : undefined);
-      record({ node: nodeName, method, path: shown, status, fault: fault.kind });
+      record(status, fault.kind);
       send(res, {
         ...error(
           status,
@@ -373,45 +334,45 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     }
 
     let reply: Reply;
-    if (apiPath === '/authenticate') {
-      reply =
-        method === 'POST'
-          ? authenticate(nodeName, body)
-          : error(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on /authenticate`);
-    } else {
-      const why = authorised(req, nodeName);
-      if (why) {
-        reply = error(401, 'UNAUTHORIZED', why);
+    if (authenticating) {
+      if (method !== 'POST') {
+        reply = error(405, 'METHOD_NOT_ALLOWED', `${method} is not allowed on /authenticate`);
+      } else if (!who.ok) {
+        reply = error(who.status, who.status === 400 ? 'BAD_REQUEST' : 'UNAUTHORIZED', who.reason);
       } else {
-        try {
-          reply = handlers.handle({
-            node: nodeName,
-            method,
-            path: apiPath,
-            query: url.searchParams,
-            headers: req.headers,
-            body,
-          });
-        } catch {
-          state = loadState(options.dataDir);
-          reply = error(500, 'INTERNAL', `the emulator failed on ${method} ${apiPath}`);
-        }
-        if (reply.mutated && !persist()) reply = error(500, 'STORAGE', 'could not persist the state');
+        const issued = auth.issue(node);
+        reply = {
+          status: 200,
+          headers: { 'X-Exalate-Jwt': issued.jwt },
+          body: { expiresAt: issued.expiresAt },
+        };
       }
+    } else if (!who.ok) {
+      reply = error(401, 'UNAUTHORIZED', who.reason);
+    } else {
+      try {
+        reply = handlers.handle({
+          node,
+          method,
+          path: apiPath,
+          query: url.searchParams,
+          headers: req.headers,
+          body,
+        });
+      } catch {
+        store.discard();
+        reply = error(500, 'INTERNAL', `the emulator failed on ${method} ${apiPath}`);
+      }
+      if (store.dirty && reply.status >= 400) store.discard(); // a refusal changes nothing
+      if (store.dirty && !commit()) reply = error(500, 'STORAGE', 'could not persist the state');
     }
     if (fault?.kind === 'lost-response') {
-      record({ node: nodeName, method, path: shown, status: 0, fault: 'lost-response' });
+      record(0, 'lost-response');
       req.socket.destroy();
       return;
     }
     if (fault?.kind === 'slow') await sleep(fault.delayMs ?? 1000);
-    record({
-      node: nodeName,
-      method,
-      path: shown,
-      status: reply.status,
-      ...(fault ? { fault: fault.kind } : {}),
-    });
+    record(reply.status, fault?.kind);
     send(res, reply);
   };
 
@@ -429,46 +390,49 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
   });
   server.on('clientError', (_err, socket) => socket.destroy());
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
+  try {
+    await new Promise<void>((resolve, reject) => {
+      server.once('error', reject);
+      server.listen(options.port ?? 0, host, () => {
+        server.off('error', reject);
+        resolve();
+      });
     });
-  });
+  } catch (e) {
+    store.close();
+    throw e;
+  }
   const bound = server.address() as AddressInfo;
   const port = bound.port;
   const shownHost =
     host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host.includes(':') ? `[${host}]` : host;
   baseUrl = `http://${shownHost}:${port}`;
   // Restarted on another port: links between emulated nodes follow, as a real node's URL is stable.
-  let moved = false;
-  for (const node of Object.values(state.nodes)) {
-    for (const c of node.connections) {
+  for (const [name, stored] of store.state.nodes) {
+    for (const c of stored.connections.values()) {
       const target = c.communication.remoteUrl ? nodeOfUrl(c.communication.remoteUrl) : undefined;
       if (target && c.communication.remoteUrl !== nodeUrl(baseUrl, target)) {
         c.communication.remoteUrl = nodeUrl(baseUrl, target);
-        moved = true;
+        store.put(name, c);
       }
     }
   }
-  if (moved) saveState(options.dataDir, state);
+  store.commit();
 
   let closed: Promise<void> | undefined;
   return {
     url: baseUrl,
     boundAddress: bound.family === 'IPv6' ? `[${bound.address}]:${port}` : `${bound.address}:${port}`,
     port,
+    profile,
     get nodes() {
-      return Object.keys(state.nodes);
+      return [...store.state.nodes.keys()];
     },
     nodeUrl: (name) => nodeUrl(baseUrl, name),
     get requests() {
-      return requests;
+      return log.records;
     },
-    clearRequests: () => {
-      requests = [];
-    },
+    clearRequests: () => log.clear(),
     injectFaults: (...specs) => faults.schedule(specs),
     clearFaults: () => faults.clear(),
     get pendingFaults() {
@@ -482,27 +446,30 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
       latencyMs = ms;
     },
     setRateLimit: (rps) => {
-      rateLimit = rps;
-      buckets.clear();
+      limiter.rate = rps;
     },
-    expireTokens: () => {
-      generation += 1;
-    },
+    expireTokens: () => auth.expireAll(),
     setConnectionError: (node, id, message) => {
       const c = handlers.setError(node, id, message);
-      if (!persist()) throw new Error('could not persist the emulator state');
+      if (!commit()) throw new Error('could not persist the emulator state');
       return c;
     },
     connections: (node) => {
-      const stored = state.nodes[node];
+      const stored = store.state.nodes.get(node);
       if (!stored) throw new Error(`node '${node}' is not emulated`);
-      return stored.connections.map((c) => toWire(c, new Set(['rules', 'triggers'])));
+      return [...stored.connections.values()].map((c) => toWire(c, new Set(['rules', 'triggers'])));
+    },
+    get storage() {
+      return { ...store.stats };
     },
     close: () => {
       closed ??= new Promise<void>((resolve) => {
         for (const t of timers) clearTimeout(t);
         timers.clear();
-        server.close(() => resolve());
+        server.close(() => {
+          store.close();
+          resolve();
+        });
         for (const s of sockets) s.destroy();
       });
       return closed;

@@ -20,7 +20,13 @@ until SIGINT/SIGTERM. Node NAME answers at http://127.0.0.1:PORT/nodes/NAME.
   --latency-ms L      delay added to every API answer (default 0)
   --fault-rate P      probability 0..1 of a random fault per request: 5xx, reset, lost answer
   --seed S            seed of the fault PRNG (default 1)
-  --rate-limit R      requests per second per node before 429 + Retry-After (default 0: off)`;
+  --rate-limit R      authenticated requests per second per node before 429 + Retry-After
+                      (default 0: off)
+  --profile P         full (the whole contract, default) or observed (reads answer only what
+                      real nodes are seen to answer: bare connections, one unpaged list, 404 for
+                      the modeled reads)`;
+
+const PROFILES = ['full', 'observed'] as const;
 
 function parseNodes(values: string[] | undefined): Record<string, Platform> | undefined {
   if (!values || values.length === 0) return undefined;
@@ -51,6 +57,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
       'fault-rate': { type: 'string' },
       seed: { type: 'string' },
       'rate-limit': { type: 'string' },
+      profile: { type: 'string' },
     },
     HELP,
     io.out,
@@ -72,6 +79,8 @@ export async function run(argv: string[], io: Io): Promise<number> {
     }
   }
   if (!token) throw new UsageError('--token-file (or env EXALATE_EMULATOR_TOKEN, or --token) is required');
+  const profile = PROFILES.find((p) => p === (v.profile ?? 'full'));
+  if (!profile) throw new UsageError(`--profile must be ${PROFILES.join(' or ')}, got '${v.profile}'`);
   const options = {
     dataDir: path.resolve(io.cwd, v.data),
     token,
@@ -82,6 +91,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
     faultRate: numberOption(v['fault-rate'], 'fault-rate', 0, 0, 1),
     seed: intOption(v.seed, 'seed', 1),
     rateLimit: numberOption(v['rate-limit'], 'rate-limit', 0, 0, 1_000_000),
+    profile,
   };
   const { startEmulator } = await import('../../emulator/server');
   let emulator;
