@@ -37,7 +37,7 @@ function parseNodes(values: string[] | undefined): Record<string, Platform> | un
     if (!isPlatform(m[2])) {
       throw new UsageError(`--node ${m[1]}: unknown platform '${m[2]}' (${PLATFORMS.join(', ')})`);
     }
-    if (nodes[m[1]]) throw new UsageError(`--node ${m[1]} is given twice`);
+    if (Object.hasOwn(nodes, m[1])) throw new UsageError(`--node ${m[1]} is given twice`);
     nodes[m[1]] = m[2];
   }
   return nodes;

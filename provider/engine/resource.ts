@@ -50,6 +50,8 @@ export interface LiveConnection {
   connection: Connection;
   /** The accepting side on `remote.node` (when it is another declared node). */
   counterpart?: Connection | null | Unknown;
+  /** The node `counterpart` was looked for on. */
+  counterpartNode?: string;
   /** The current code, while the connection waits for a partner this configuration does not manage. */
   invitation?: Invitation;
 }
@@ -75,8 +77,10 @@ export async function readOne(
   }
   if (!connection) return undefined;
   const live: LiveConnection = { connection };
-  if (ref.remoteNode !== undefined && ref.remoteNode !== ref.node)
+  if (ref.remoteNode !== undefined && ref.remoteNode !== ref.node) {
     live.counterpart = await counterpartOn(ctx, ref.remoteNode, ref.node, connection.name);
+    live.counterpartNode = ref.remoteNode;
+  }
   if (
     connection.status === 'PENDING' &&
     ref.remoteNode === undefined &&

@@ -114,7 +114,7 @@ export class ExalateProviderServer {
     return {
       getMetadata: () =>
         create(pb.GetMetadata_ResponseSchema, {
-          serverCapabilities: { planDestroy: false, getProviderSchemaOptional: false },
+          serverCapabilities: { planDestroy: true, getProviderSchemaOptional: false },
           resources: [{ typeName: CONNECTION_RESOURCE }],
           dataSources: [{ typeName: CONNECTION_DATA }, { typeName: CONNECTIONS_DATA }],
         }),
@@ -351,8 +351,9 @@ export class ExalateProviderServer {
         });
       let state: TfObject;
       if (prior.connection_id === null || prior.mode === null) {
-        // Imported: everything comes from the node.
-        state = this.adopt(ctx, node, live.connection, live);
+        // Imported: everything comes from the node, the accepting side from whichever declared
+        // node holds it.
+        state = this.adopt(ctx, node, live.connection, await this.withAcceptingSide(ctx, node, live));
       } else {
         const d = toDesired(prior);
         state = refreshedState(prior, live, {
@@ -367,6 +368,28 @@ export class ExalateProviderServer {
     } catch (error) {
       return create(pb.ReadResource_ResponseSchema, { diagnostics: [diagnosticOf(error, this.name(prior))] });
     }
+  }
+
+  /** The live connection with its accepting side, looked for on every other declared node. */
+  private async withAcceptingSide(
+    ctx: ResourceContext,
+    node: string,
+    live: NonNullable<Awaited<ReturnType<typeof readOne>>>,
+  ): Promise<NonNullable<Awaited<ReturnType<typeof readOne>>>> {
+    if (live.connection.communication.type === 'LOCAL' || live.connection.status === 'PENDING') return live;
+    for (const other of ctx.clients.keys()) {
+      if (other === node) continue;
+      const found = await readOne(ctx, {
+        node,
+        name: live.connection.name,
+        id: live.connection.id,
+        remoteNode: other,
+      });
+      const side = found?.counterpart;
+      if (side && !isModelUnknown(side) && isPairedWith(side, live.connection))
+        return { ...live, counterpart: side, counterpartNode: other };
+    }
+    return live;
   }
 
   private adopt(
@@ -384,18 +407,13 @@ export class ExalateProviderServer {
         [...ctx.resolved.values()].find((n) => n.name !== node && normalizeUrl(n.url) === normalizeUrl(url))
           ?.name,
       counterpart: (conn) => {
-        if (counterpart && !isModelUnknown(counterpart)) {
+        if (counterpart && !isModelUnknown(counterpart) && live?.counterpartNode !== undefined) {
           const side = findCounterpart(liveNode([counterpart]), conn.name, nodeUrl);
-          if (side && isPairedWith(side, conn)) {
-            const sideNode = [...ctx.resolved.values()].find(
-              (n) => n.name !== node && normalizeUrl(n.url) === normalizeUrl(conn.communication.remoteUrl),
-            )?.name;
-            if (sideNode)
-              return {
-                node: sideNode,
-                ...(side.incomingScope !== undefined ? { scope: side.incomingScope } : {}),
-              };
-          }
+          if (side && isPairedWith(side, conn))
+            return {
+              node: live.counterpartNode,
+              ...(side.incomingScope !== undefined ? { scope: side.incomingScope } : {}),
+            };
         }
         return undefined;
       },

@@ -260,6 +260,6 @@ export function providerSchema(): pb.GetProviderSchema_Response {
       [CONNECTION_DATA]: { version: 0n, block: connectionDataBlock() },
       [CONNECTIONS_DATA]: { version: 0n, block: connectionsDataBlock() },
     },
-    serverCapabilities: { planDestroy: false, getProviderSchemaOptional: false },
+    serverCapabilities: { planDestroy: true, getProviderSchemaOptional: false },
   });
 }
