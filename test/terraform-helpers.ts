@@ -1,12 +1,12 @@
 // The real Terraform CLI against the exalate provider (bundled in dist/) and the emulator.
 import { execFile, spawnSync } from 'node:child_process';
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { startEmulator } from '../emulator/server';
 import { NodeClient } from '../provider/api/client';
 import type { Connection } from '../provider/api/types';
-import { BIN, tempDir } from './helpers';
+import { BIN, ROOT, tempDir } from './helpers';
 
 /** Terraform must be on PATH (1.11): the suite fails loudly, never skips, when it is not. */
 export function requireTerraform(): string {
@@ -39,7 +39,7 @@ export interface TfWorkspace {
 
 /** The terraform and provider blocks; node URLs are `${VAR}` references the provider expands (`$$` escapes them for HCL). */
 export function providerBlock(owner = 'tf-team'): string {
-  const version = (require('../package.json') as { version: string }).version;
+  const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
   const node = (name: string, platform: string, urlVar: string) =>
     [
       '  node {',
