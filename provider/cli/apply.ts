@@ -84,33 +84,34 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   }
 
   const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
-  let plan: Plan;
   try {
     reportFindings(io, ws.warnings);
     // From the command line, even with a plan: consent to delete is never read from a file.
     const options = { prune: args.values.prune, allowReplace: args.values['allow-replace'] };
     const onNode = readProgress(io);
-    plan = (await planWorkspace(ws, options, io.env, { ...(onNode ? { onNode } : {}) })).plan;
-    if (saved) {
-      checkSavedPlan(saved, planToJson(plan, ws.state.digest), planFile as string);
-    } else {
-      io.out(renderText(plan, { colour }));
-      if (hasChanges(plan) && !approved) {
-        if (!io.isTty || !io.confirm) {
-          io.err(
-            'exalate-iac apply: not on a terminal: pass --yes (or --auto-approve) to apply without confirmation\n',
-          );
-          return 1;
-        }
-        if (!(await io.confirm('\nDo you want to perform these actions? Only "yes" will be accepted:'))) {
-          io.out('Apply cancelled.\n');
-          return 1;
+    // The lock is taken before the nodes are read: a run that waited for another plans from what
+    // that run left, never from what was there before it.
+    return await withOutputsLock(outputsFile, async () => {
+      const plan = (await planWorkspace(ws, options, io.env, { ...(onNode ? { onNode } : {}) })).plan;
+      if (saved) {
+        checkSavedPlan(saved, planToJson(plan, ws.state.digest), planFile as string);
+      } else {
+        io.out(renderText(plan, { colour }));
+        if (hasChanges(plan) && !approved) {
+          if (!io.isTty || !io.confirm) {
+            io.err(
+              'exalate-iac apply: not on a terminal: pass --yes (or --auto-approve) to apply without confirmation\n',
+            );
+            return 1;
+          }
+          if (!(await io.confirm('\nDo you want to perform these actions? Only "yes" will be accepted:'))) {
+            io.out('Apply cancelled.\n');
+            return 1;
+          }
         }
       }
-    }
-    return await withOutputsLock(outputsFile, () =>
-      applyAndWrite(plan, ws, io, deps, { parallelism, colour, outputsFile, outputsShown }),
-    );
+      return applyAndWrite(plan, ws, io, deps, { parallelism, colour, outputsFile, outputsShown });
+    });
   } finally {
     await ws.close();
   }
