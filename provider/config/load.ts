@@ -21,7 +21,10 @@ export const DEFAULT_CONFIG_FILE = 'connections.exalate.yaml';
 export const MAX_FINDINGS = 100;
 
 export interface LoadResult {
+  /** At most MAX_FINDINGS, then one saying how many more there are (`omitted`). */
   findings: Finding[];
+  /** Problems found but not listed (past MAX_FINDINGS). */
+  omitted?: number;
   /** Present when there is no error. */
   state?: DesiredState;
 }
@@ -36,19 +39,22 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   return loadConfigSync(file, options);
 }
 
-function capped(findings: Finding[], file: string): Finding[] {
-  if (findings.length <= MAX_FINDINGS) return findings;
+function capped(findings: Finding[], file: string): Pick<LoadResult, 'findings' | 'omitted'> {
+  if (findings.length <= MAX_FINDINGS) return { findings };
   const rest = findings.length - MAX_FINDINGS;
-  return [
-    ...findings.slice(0, MAX_FINDINGS),
-    {
-      file,
-      line: 0,
-      col: 0,
-      severity: 'error',
-      message: `${rest} more problem${rest === 1 ? '' : 's'} not shown (the first ${MAX_FINDINGS} are)`,
-    },
-  ];
+  return {
+    findings: [
+      ...findings.slice(0, MAX_FINDINGS),
+      {
+        file,
+        line: 0,
+        col: 0,
+        severity: 'error',
+        message: `${rest} more problem${rest === 1 ? '' : 's'} not shown (the first ${MAX_FINDINGS} are)`,
+      },
+    ],
+    omitted: rest,
+  };
 }
 
 /** Load synchronously (CDKTF constructs are built synchronously). */
@@ -60,18 +66,16 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
 
   const parsed = YamlSource.parse(read.text);
   if (!parsed.source) {
-    return {
-      findings: capped(
-        parsed.problems.map((p) => ({
-          file: shown,
-          line: p.line,
-          col: p.col,
-          severity: 'error' as const,
-          message: p.message,
-        })),
-        shown,
-      ),
-    };
+    return capped(
+      parsed.problems.map((p) => ({
+        file: shown,
+        line: p.line,
+        col: p.col,
+        severity: 'error' as const,
+        message: p.message,
+      })),
+      shown,
+    );
   }
   const source = parsed.source;
   const rules = ruleFiles(path.dirname(absolute));
@@ -88,7 +92,7 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
     };
   });
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
-  if (findings.some((f) => f.severity === 'error')) return { findings: capped(findings, shown) };
+  if (findings.some((f) => f.severity === 'error')) return capped(findings, shown);
 
   const digest = createHash('sha256').update(read.bytes);
   for (const [rulePath, bytes] of [...rules.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
