@@ -14,6 +14,7 @@ import { ruleFiles } from './rules';
 import { checkSchema } from './schema-check';
 import { checkSemantics, type Problem } from './semantics';
 import { YamlSource } from './source';
+import { bidiPositions } from './text-safety';
 import type { ExalateConnections } from './types.generated';
 
 export const DEFAULT_CONFIG_FILE = 'connections.exalate.yaml';
@@ -91,6 +92,20 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
       pointer: toPointer(p.path),
     };
   });
+  // Bidirectional controls outside the values checked above (in a comment): the line may
+  // display as something else in review.
+  const flagged = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.line));
+  for (const b of bidiPositions(read.text)) {
+    if (flagged.has(b.line)) continue;
+    flagged.add(b.line);
+    findings.push({
+      file: shown,
+      line: b.line,
+      col: b.col,
+      severity: 'error',
+      message: `an invisible bidirectional control (${b.codePoint}) can make this line display as something else: remove it`,
+    });
+  }
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
   if (findings.some((f) => f.severity === 'error')) return capped(findings, shown);
 
