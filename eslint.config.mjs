@@ -12,7 +12,11 @@ const layer = (name, forbidden) => ({
 });
 const DOORS = ['cli', 'terraform', 'constructs'];
 const ENGINE_SIDE_EFFECTS = [
-  { object: 'process', property: 'env', message: 'The engine takes the environment from its caller (an Env).' },
+  {
+    object: 'process',
+    property: 'env',
+    message: 'The engine takes the environment from its caller (an Env).',
+  },
   { object: 'process', property: 'exit', message: 'Only the CLI exits.' },
   { object: 'process', property: 'stdout', message: 'Only the doors print.' },
   { object: 'process', property: 'stderr', message: 'Only the doors print.' },
