@@ -21,7 +21,7 @@ import {
   parseTriggers,
   type ApiCall,
 } from './adapter';
-import { API_BASE, MAX_PAGE_SIZE } from './contract';
+import { API_BASE, MAX_PAGE_SIZE, MAX_RULE_BYTES } from './contract';
 import { JwtAuth } from './auth';
 import { ExalateError, Redactor } from './errors';
 import { Transport, type ClientLogger } from './transport';
@@ -140,6 +140,18 @@ export interface NodeClientOptions {
 
 /** Requests `apiDescription` makes at most (the page, a redirect, its script, the document…). */
 const MAX_DOCUMENT_FETCHES = 5;
+/** Rules over the node's size limit are refused before anything is sent (the node would refuse them). */
+function checkRuleSize(rules: Rules | undefined, what: string): void {
+  if (!rules) return;
+  for (const direction of ['outgoing', 'incoming'] as const) {
+    const bytes = Buffer.byteLength(rules[direction] ?? '', 'utf8');
+    if (bytes > MAX_RULE_BYTES)
+      throw new ExalateError(
+        'EXALATE_BAD_REQUEST',
+        `${what}: the ${direction} rules are ${bytes} bytes; the limit is ${MAX_RULE_BYTES} (nothing was sent)`,
+      );
+  }
+}
 
 function sameTriggers(a: Trigger[], b: Trigger[]): boolean {
   return JSON.stringify(a) === JSON.stringify(b);
@@ -247,6 +259,7 @@ export class NodeClient implements NodeApi {
   }
 
   async createConnection(create: CreateConnectionRequest): Promise<CreatedConnection> {
+    checkRuleSize(create.rules, `createConnection '${create.name}'`);
     const call = calls.createConnection(create);
     for (let attempt = 0; ; attempt++) {
       try {
@@ -342,6 +355,7 @@ export class NodeClient implements NodeApi {
   }
 
   async putRules(id: number, rules: Rules, expectedVersion?: number): Promise<Connection> {
+    checkRuleSize(rules, `putRules ${id}`);
     return this.mutate(calls.putRules(id, rules, expectedVersion), 'putRules', id, async () => {
       const current = await this.getRules(id);
       return current.outgoing === rules.outgoing && current.incoming === rules.incoming;

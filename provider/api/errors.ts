@@ -1,4 +1,5 @@
 import { IacError, type ApiErrorCode } from '../model/errors';
+import { MIN_SECRET_LENGTH } from '../model/limits';
 
 export type ExalateErrorCode = ApiErrorCode;
 
@@ -94,16 +95,56 @@ export function codeForStatus(status: number): ExalateErrorCode {
   }
 }
 
+export { MIN_SECRET_LENGTH };
+
+/** Longest server message kept in an error. */
+export const MAX_SERVER_MESSAGE = 300;
+
+/**
+ * The forms a secret takes when a node echoes it: as it is, URL-encoded, and base64 or base64url
+ * encoded — at each of the three byte alignments, as when it sits inside a longer encoded value
+ * (`user:token`), keeping only the characters that depend on the secret alone.
+ */
+export function secretForms(secret: string): string[] {
+  const forms = new Set([secret, encodeURIComponent(secret)]);
+  const bytes = Buffer.from(secret, 'utf8');
+  for (let shift = 0; shift < 3; shift++) {
+    const shifted = Buffer.concat([Buffer.alloc(shift), bytes]);
+    const start = Math.ceil((8 * shift) / 6);
+    const end = Math.floor((8 * shifted.length) / 6);
+    for (const encoding of ['base64', 'base64url'] as const) {
+      const form = shifted.toString(encoding).slice(start, end);
+      forms.add(form);
+    }
+  }
+  return [...forms].filter((f) => f.length >= MIN_SECRET_LENGTH);
+}
+
+/**
+ * Long opaque runs in text written by a node: 32 or more base64/base64url characters with both
+ * upper and lower case letters. A random code or token looks like that (32 random such
+ * characters lack one of the cases with a probability of about 1e-7), while paths, names, numbers,
+ * UUIDs and hex digests do not; a long CamelCase word is the price.
+ */
+const OPAQUE = /[A-Za-z0-9+/_-]{32,}={0,2}/g;
+
+function looksOpaque(run: string): boolean {
+  return /[A-Z]/.test(run) && /[a-z]/.test(run);
+}
+
 /**
  * Removes secrets from text bound for an error or a log line: every registered secret (the node
- * token, JWTs and invitation codes the client has seen) and anything shaped like a JWT.
+ * token, JWTs and invitation codes the client has seen) in each of its encoded forms, and
+ * anything shaped like a JWT.
  */
 export class Redactor {
   private readonly secrets = new Set<string>();
 
   add(secret: string | undefined): void {
-    // Very short strings would redact ordinary words; real secrets are long.
-    if (secret && secret.length >= 6) this.secrets.add(secret);
+    // Very short strings would redact ordinary words; tokens that short are refused where they
+    // are read (see resolveNodes), and codes and JWTs are long.
+    if (secret && secret.length >= MIN_SECRET_LENGTH)
+      for (const form of secretForms(secret)) this.secrets.add(form);
   }
 
   redact(text: string): string {
@@ -113,5 +154,14 @@ export class Redactor {
     }
     // Anything that looks like a JWT (three base64url parts, the first a JSON header).
     return out.replace(/eyJ[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}\.[A-Za-z0-9_-]{5,}/g, '[REDACTED]');
+  }
+
+  /**
+   * Text a node wrote (an error message): redacted, long opaque runs removed as well (a code the
+   * client has not seen yet), and cut to MAX_SERVER_MESSAGE characters.
+   */
+  redactServerText(text: string): string {
+    const cleaned = this.redact(text).replace(OPAQUE, (run) => (looksOpaque(run) ? '[REDACTED]' : run));
+    return cleaned.length > MAX_SERVER_MESSAGE ? `${cleaned.slice(0, MAX_SERVER_MESSAGE)}…` : cleaned;
   }
 }

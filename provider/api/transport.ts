@@ -269,7 +269,10 @@ export class Transport {
     operation: string,
   ): ExalateError {
     const server = parseErrorBody(body);
-    const serverMessage = server.message !== undefined ? this.redactor.redact(server.message) : undefined;
+    // The node's own words are redacted like everything else, and long opaque runs in them too:
+    // a failing node may echo a code this client has never seen.
+    const serverMessage =
+      server.message !== undefined ? this.redactor.redactServerText(server.message) : undefined;
     // A 5xx may hide a change that happened; for idempotent calls repeating is harmless anyway.
     const ambiguous = status >= 500 && status !== 501;
     const error = new ExalateError(
@@ -282,7 +285,9 @@ export class Transport {
         method: call.method,
         path: call.path,
         serverMessage,
-        serverCode: server.code,
+        ...(server.code !== undefined && /^[A-Za-z0-9_.-]{1,64}$/.test(server.code)
+          ? { serverCode: server.code }
+          : {}),
         retryAfterSeconds: retryAfterMs !== undefined ? Math.ceil(retryAfterMs / 1000) : undefined,
         ambiguous,
         attempts,

@@ -11,7 +11,7 @@ import {
   writeOutputs,
 } from '../engine/outputs';
 import type { Plan } from '../engine/plan';
-import { checkSavedPlan, parseSavedPlan, planToJson } from '../engine/saved-plan';
+import { checkSavedPlan, parseSavedPlan, planToJson, type PlanJson } from '../engine/saved-plan';
 import { openWorkspace, planWorkspace, type Workspace } from '../engine/session';
 import { hasChanges, summarize } from '../engine/summary';
 import { errors } from '../model/errors';
@@ -31,8 +31,9 @@ on declared nodes, and write invitation codes to the outputs file (never to the 
 
 With PLAN (from \`plan --out\`), apply exactly that plan: the plan is computed again from FILE and
 the live nodes, and applied only when FILE (and its rule files) is the one the plan was made
-from, the nodes did not change since, and the actions are the same. Nothing in a plan file is
-trusted: node URLs, credentials and ownership come from FILE and the nodes.
+from, the nodes did not change since, --prune and --allow-replace are given as they were to
+\`plan\`, and the actions are the same. Nothing in a plan file is trusted: node URLs, credentials,
+ownership and options come from FILE, the nodes and this command line.
 
   --file FILE           connections file (default: ${DEFAULT_CONFIG_FILE})
   --yes, --auto-approve do not ask for confirmation (required when not on a terminal)
@@ -69,7 +70,7 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   // Before anything else: the outputs file must be usable, or new codes would have nowhere to go.
   await checkOutputsWritable(outputsFile, args.values['outputs-file']);
 
-  let saved;
+  let saved: PlanJson | undefined;
   if (planFile !== undefined) {
     let text: string;
     try {
@@ -82,46 +83,37 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
       );
     }
     saved = parseSavedPlan(text, planFile);
-    if (
-      args.values.prune !== saved.options.prune ||
-      args.values['allow-replace'] !== saved.options.allow_replace
-    ) {
-      if (args.values.prune || args.values['allow-replace'])
-        throw new UsageError(
-          '--prune and --allow-replace come from the saved plan: give them to `plan --out`, not here',
-        );
-    }
   }
 
   const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
-  let plan: Plan;
   try {
     reportFindings(io, ws.warnings);
-    const options = saved
-      ? { prune: saved.options.prune, allowReplace: saved.options.allow_replace }
-      : { prune: args.values.prune, allowReplace: args.values['allow-replace'] };
+    // From the command line, even with a plan: consent to delete is never read from a file.
+    const options = { prune: args.values.prune, allowReplace: args.values['allow-replace'] };
     const onNode = readProgress(io);
-    plan = (await planWorkspace(ws, options, io.env, { ...(onNode ? { onNode } : {}) })).plan;
-    if (saved) {
-      checkSavedPlan(saved, planToJson(plan, ws.state.digest), planFile as string);
-    } else {
-      io.out(renderText(plan, { colour }));
-      if (hasChanges(plan) && !approved) {
-        if (!io.isTty || !io.confirm) {
-          io.err(
-            'exalate-iac apply: not on a terminal: pass --yes (or --auto-approve) to apply without confirmation\n',
-          );
-          return 1;
-        }
-        if (!(await io.confirm('\nDo you want to perform these actions? Only "yes" will be accepted:'))) {
-          io.out('Apply cancelled.\n');
-          return 1;
+    // The lock is taken before the nodes are read: a run that waited for another plans from what
+    // that run left, never from what was there before it.
+    return await withOutputsLock(outputsFile, async () => {
+      const plan = (await planWorkspace(ws, options, io.env, { ...(onNode ? { onNode } : {}) })).plan;
+      if (saved) {
+        checkSavedPlan(saved, planToJson(plan, ws.state.digest), planFile as string);
+      } else {
+        io.out(renderText(plan, { colour }));
+        if (hasChanges(plan) && !approved) {
+          if (!io.isTty || !io.confirm) {
+            io.err(
+              'exalate-iac apply: not on a terminal: pass --yes (or --auto-approve) to apply without confirmation\n',
+            );
+            return 1;
+          }
+          if (!(await io.confirm('\nDo you want to perform these actions? Only "yes" will be accepted:'))) {
+            io.out('Apply cancelled.\n');
+            return 1;
+          }
         }
       }
-    }
-    return await withOutputsLock(outputsFile, () =>
-      applyAndWrite(plan, ws, io, deps, { parallelism, colour, outputsFile, outputsShown }),
-    );
+      return applyAndWrite(plan, ws, io, deps, { parallelism, colour, outputsFile, outputsShown });
+    });
   } finally {
     await ws.close();
   }

@@ -6,7 +6,7 @@ import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from '.
 import { reportFindings } from './errors';
 import { Io } from './io';
 import { checkFormat } from './plan';
-import { formatValue, MARKDOWN_MARKER } from './render';
+import { formatValue, MARKDOWN_MARKER, md } from './render';
 import { term } from './terminal';
 
 const HELP = `Usage: exalate-iac drift [--file FILE] [--format text|markdown|json] [--parallelism N]
@@ -112,10 +112,10 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
       '',
     ];
     for (const e of entries) {
-      out.push(`- **${e.node}/${e.connection}** (${e.kind}): ${e.reason}`);
+      out.push(`- **${md(`${e.node}/${e.connection}`)}** (${e.kind}): ${md(e.reason)}`);
       for (const f of e.fields)
         out.push(
-          `  - \`${f.field}\`: expected ${formatValue(f.field, f.expected)}, found ${formatValue(f.field, f.actual)}`,
+          `  - \`${f.field}\`: expected ${md(formatValue(f.field, f.expected))}, found ${md(formatValue(f.field, f.actual))}`,
         );
     }
     if (pending.length > 0) out.push('', `${pending.length} waiting for acceptance (not drift).`);

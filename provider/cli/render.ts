@@ -114,7 +114,7 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   for (const a of changing) {
     out.push(`  ${paint(a.kind, `${SYMBOL[a.kind]} ${actionTitle(a)}`)}  (${a.kind}: ${term(a.reason)})`);
     for (const c of a.changes) out.push(`      ${term(changeLine(c))}`);
-    if (a.blocked) out.push(`      ${paint('delete', 'blocked')}: ${a.blocked}`);
+    if (a.blocked) out.push(`      ${paint('delete', 'blocked')}: ${term(a.blocked)}`);
     out.push('');
   }
   for (const a of notes) {
@@ -125,7 +125,7 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   for (const a of pending) {
     const old = age(a.live?.invitationCreatedAt, now);
     out.push(
-      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${a.reason}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${term(shellWord(a.name))}${sameName(a) ? ` --node ${term(a.node)}` : ''}${fileOption(plan.configFile)}\` replaces it`,
+      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${term(a.reason)}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${term(shellWord(a.name))}${sameName(a) ? ` --node ${term(a.node)}` : ''}${fileOption(plan.configFile)}\` replaces it`,
     );
   }
   if (pending.length > 0) out.push('');
@@ -143,8 +143,9 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   return out.join('\n') + '\n';
 }
 
-function md(text: string): string {
-  return text.replace(/[|\\`*_<>[\]]/g, (ch) => `\\${ch}`);
+/** Text for one Markdown line: control characters escaped first (see `term`), then Markdown. */
+export function md(text: string): string {
+  return term(text).replace(/[|\\`*_<>[\]]/g, (ch) => `\\${ch}`);
 }
 
 const MERMAID_COLOUR: Record<PlannedAction['kind'], string> = {
@@ -158,7 +159,7 @@ const MERMAID_COLOUR: Record<PlannedAction['kind'], string> = {
 };
 
 function mermaidLabel(text: string): string {
-  return text.replace(/["`]/g, "'").replace(/[<>]/g, '').slice(0, 60);
+  return term(text).replace(/["`]/g, "'").replace(/[<>]/g, '').slice(0, 60);
 }
 
 /** A Mermaid flowchart of the nodes and their connections, edges coloured by action. */
@@ -199,14 +200,17 @@ function markdownDetails(a: PlannedAction): string {
   const parts = [`#### \`${SYMBOL[a.kind]}\` ${md(actionTitle(a))}`, '', `${a.kind}: ${md(a.reason)}`];
   if (a.blocked) parts.push('', `**Blocked:** ${md(a.blocked)}`);
   if (a.changes.length > 0) {
-    parts.push('', '```diff');
-    for (const c of a.changes) {
-      parts.push(
-        `- ${c.field}: ${formatValue(c.field, c.before)}`,
-        `+ ${c.field}: ${formatValue(c.field, c.after)}${c.forcesReplacement ? '  # forces replacement' : ''}`,
-      );
-    }
-    parts.push('```');
+    const lines = a.changes.flatMap((c) => [
+      `- ${c.field}: ${term(formatValue(c.field, c.before))}`,
+      `+ ${c.field}: ${term(formatValue(c.field, c.after))}${c.forcesReplacement ? '  # forces replacement' : ''}`,
+    ]);
+    // A fence longer than any run of backticks in the values, so no value can close it.
+    const longest = Math.max(
+      0,
+      ...lines.map((l) => Math.max(0, ...(l.match(/`+/g) ?? []).map((r) => r.length))),
+    );
+    const fence = '`'.repeat(Math.max(3, longest + 1));
+    parts.push('', `${fence}diff`, ...lines, fence);
   }
   return parts.join('\n') + '\n';
 }

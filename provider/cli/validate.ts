@@ -73,7 +73,10 @@ export async function run(argv: string[], io: Io): Promise<number> {
     nodes: r.state?.nodes.size ?? 0,
     connections: r.state?.connections.length ?? 0,
   }));
-  const errors = findings.filter((f) => f.severity === 'error').length;
+  // A file past the cap lists its first findings and one more saying how many were left out.
+  const errors =
+    findings.filter((f) => f.severity === 'error').length +
+    results.reduce((n, r) => n + (r.omitted ? r.omitted - 1 : 0), 0);
 
   if (format === 'json') {
     io.out(

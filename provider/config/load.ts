@@ -14,6 +14,7 @@ import { ruleFiles } from './rules';
 import { checkSchema } from './schema-check';
 import { checkSemantics, type Problem } from './semantics';
 import { YamlSource } from './source';
+import { bidiPositions } from './text-safety';
 import type { ExalateConnections } from '../model/file-format.generated';
 
 export const DEFAULT_CONFIG_FILE = 'connections.exalate.yaml';
@@ -21,7 +22,10 @@ export const DEFAULT_CONFIG_FILE = 'connections.exalate.yaml';
 export const MAX_FINDINGS = 100;
 
 export interface LoadResult {
+  /** At most MAX_FINDINGS, then one saying how many more there are (`omitted`). */
   findings: Finding[];
+  /** Problems found but not listed (past MAX_FINDINGS). */
+  omitted?: number;
   /** Present when there is no error. */
   state?: DesiredState;
 }
@@ -36,19 +40,22 @@ export async function loadConfig(file: string, options: LoadOptions): Promise<Lo
   return loadConfigSync(file, options);
 }
 
-function capped(findings: Finding[], file: string): Finding[] {
-  if (findings.length <= MAX_FINDINGS) return findings;
+function capped(findings: Finding[], file: string): Pick<LoadResult, 'findings' | 'omitted'> {
+  if (findings.length <= MAX_FINDINGS) return { findings };
   const rest = findings.length - MAX_FINDINGS;
-  return [
-    ...findings.slice(0, MAX_FINDINGS),
-    {
-      file,
-      line: 0,
-      col: 0,
-      severity: 'error',
-      message: `${rest} more problem${rest === 1 ? '' : 's'} not shown (the first ${MAX_FINDINGS} are)`,
-    },
-  ];
+  return {
+    findings: [
+      ...findings.slice(0, MAX_FINDINGS),
+      {
+        file,
+        line: 0,
+        col: 0,
+        severity: 'error',
+        message: `${rest} more problem${rest === 1 ? '' : 's'} not shown (the first ${MAX_FINDINGS} are)`,
+      },
+    ],
+    omitted: rest,
+  };
 }
 
 /** Load synchronously (CDKTF constructs are built synchronously). */
@@ -60,18 +67,16 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
 
   const parsed = YamlSource.parse(read.text);
   if (!parsed.source) {
-    return {
-      findings: capped(
-        parsed.problems.map((p) => ({
-          file: shown,
-          line: p.line,
-          col: p.col,
-          severity: 'error' as const,
-          message: p.message,
-        })),
-        shown,
-      ),
-    };
+    return capped(
+      parsed.problems.map((p) => ({
+        file: shown,
+        line: p.line,
+        col: p.col,
+        severity: 'error' as const,
+        message: p.message,
+      })),
+      shown,
+    );
   }
   const source = parsed.source;
   const rules = ruleFiles(path.dirname(absolute));
@@ -87,8 +92,22 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
       pointer: toPointer(p.path),
     };
   });
+  // Bidirectional controls outside the values checked above (in a comment): the line may
+  // display as something else in review.
+  const flagged = new Set(findings.filter((f) => f.severity === 'error').map((f) => f.line));
+  for (const b of bidiPositions(read.text)) {
+    if (flagged.has(b.line)) continue;
+    flagged.add(b.line);
+    findings.push({
+      file: shown,
+      line: b.line,
+      col: b.col,
+      severity: 'error',
+      message: `an invisible bidirectional control (${b.codePoint}) can make this line display as something else: remove it`,
+    });
+  }
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
-  if (findings.some((f) => f.severity === 'error')) return { findings: capped(findings, shown) };
+  if (findings.some((f) => f.severity === 'error')) return capped(findings, shown);
 
   const digest = createHash('sha256').update(read.bytes);
   for (const [rulePath, bytes] of [...rules.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))

@@ -13,13 +13,47 @@ export interface SchemaProblem {
 // eslint-disable-next-line @typescript-eslint/no-require-imports
 const validator = (): ValidateFunction => require('./schema-validator.generated') as ValidateFunction;
 
+/** Connections validated at once; see `schemaErrors`. */
+const SLICE = 256;
+
+/**
+ * Every schema error of `value`. ajv's generated code appends the errors of each list item by
+ * copying the errors gathered so far (quadratic: 86,000 errors took minutes), so a long
+ * `connections` list is validated a slice at a time, with the item indices put back.
+ */
+function schemaErrors(value: unknown): ErrorObject[] {
+  const validate = validator();
+  const root =
+    value !== null && typeof value === 'object' && !Array.isArray(value)
+      ? (value as Record<string, unknown>)
+      : undefined;
+  const connections = root?.connections;
+  if (!root || !Array.isArray(connections) || connections.length <= SLICE)
+    return validate(value) ? [] : [...(validate.errors ?? [])];
+  const errors: ErrorObject[] = [];
+  for (let start = 0; start < connections.length; start += SLICE) {
+    if (validate({ ...root, connections: connections.slice(start, start + SLICE) })) continue;
+    for (const error of validate.errors ?? []) {
+      const item = /^\/connections\/(\d+)(?=\/|$)/.exec(error.instancePath);
+      if (item)
+        errors.push({
+          ...error,
+          instancePath: `/connections/${start + Number(item[1])}${error.instancePath.slice(item[0].length)}`,
+        });
+      // Errors outside the list are the same for every slice: kept once.
+      else if (start === 0) errors.push(error);
+    }
+  }
+  return errors;
+}
+
 /** Schema problems in `value`, each with a message a person can act on. */
 export function checkSchema(value: unknown): SchemaProblem[] {
-  const validate = validator();
-  if (validate(value)) return [];
+  const errors = schemaErrors(value);
+  if (errors.length === 0) return [];
   const problems: SchemaProblem[] = [];
   const seen = new Set<string>();
-  for (const error of validate.errors ?? []) {
+  for (const error of errors) {
     const problem = translate(error, value);
     if (!problem) continue;
     const key = `${problem.path.join('/')}|${problem.message}`;

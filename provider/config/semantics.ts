@@ -8,7 +8,7 @@ import { isMode, isPlatform, RULES_EDITABLE, unavailableReason, type Platform } 
 import { nodeUrlProblem } from '../model/url';
 import type { RuleFiles } from './rules';
 import type { SchemaProblem } from './schema-check';
-import { bidiInScript, unsafeText } from './text-safety';
+import { bidiInScript, skeleton, unsafeText } from './text-safety';
 
 export interface Problem extends SchemaProblem {
   severity?: 'error' | 'warning';
@@ -68,11 +68,13 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
   for (const [name, node] of Object.entries(nodes)) {
     if (!isRecord(node)) continue;
     const url = str(node.url);
+    text(url, ['nodes', name, 'url'], { multiline: false });
     if (url !== undefined) checkUrl(url, ['nodes', name, 'url'], problems);
   }
 
   const connections = Array.isArray(root.connections) ? root.connections : [];
   const firstByKey = new Map<string, number>();
+  const firstBySkeleton = new Map<string, { name: string; index: number }>();
   const ruleChecks: Problem[] = [];
   connections.forEach((c: unknown, index: number) => {
     if (!isRecord(c)) return;
@@ -92,14 +94,23 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
     if (name !== undefined && node !== undefined) {
       const key = `${node}\u0000${name}`;
       const first = firstByKey.get(key);
+      const look = `${node}\u0000${skeleton(name)}`;
+      const twin = firstBySkeleton.get(look);
       if (first !== undefined) {
         problems.push({
           path: at('name'),
           atKey: false,
           message: `duplicate connection name '${name}' on node '${node}' (first declared at connections[${first}]): names are unique per node`,
         });
+      } else if (twin !== undefined) {
+        problems.push({
+          path: at('name'),
+          atKey: false,
+          message: `looks the same as connection '${twin.name}' on node '${node}' (connections[${twin.index}]) but is written with other characters: rename one of them`,
+        });
       } else {
         firstByKey.set(key, index);
+        firstBySkeleton.set(look, { name, index });
       }
     }
 
@@ -111,6 +122,7 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
       problems.push({ path: at('remote', 'node'), atKey: false, message: undeclared(remoteNode, nodeNames) });
     }
     const remoteUrl = remote ? str(remote.url) : undefined;
+    text(remoteUrl, at('remote', 'url'), { multiline: false });
     if (remoteUrl !== undefined) checkUrl(remoteUrl, at('remote', 'url'), problems);
 
     const type = connectionType(c);
@@ -174,6 +186,11 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
       for (const direction of ['outgoing', 'incoming'] as const) {
         const file = str(ruleRefs[direction]);
         if (file === undefined) continue;
+        const why = unsafeText(file, { multiline: false });
+        if (why) {
+          problems.push({ path: at('rules', direction), atKey: false, message: why });
+          continue;
+        }
         const message = rules.problem(file);
         if (message) {
           ruleChecks.push({ path: at('rules', direction), atKey: false, message });

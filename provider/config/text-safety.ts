@@ -12,6 +12,8 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_SINGLE_LINE = /[\u0000-\u001F\u007F]/;
+/** Invisible formatting characters (zero-width space and joiners, soft hyphen, BOM…): refused in names. */
+const INVISIBLE = /\p{Cf}/u;
 const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee'] as const;
 const SCRIPT_RE = SCRIPTS.map((s) => [s, new RegExp(`\\p{Script=${s}}`, 'u')] as const);
 
@@ -31,6 +33,9 @@ export function unsafeText(
   const control = (options.multiline ? CONTROL : CONTROL_SINGLE_LINE).exec(text);
   if (control) return `contains a control character (${codePoint(control[0])}): remove it`;
   if (options.name) {
+    const invisible = INVISIBLE.exec(text);
+    if (invisible)
+      return `contains an invisible formatting character (${codePoint(invisible[0])}), so it can look like another name: remove it`;
     const scripts = SCRIPT_RE.filter(([, re]) => re.test(text)).map(([s]) => s);
     if (scripts.length > 1)
       return `mixes ${scripts.join(' and ')} letters, so it can look like another name: write it in one script`;
@@ -38,14 +43,43 @@ export function unsafeText(
   return undefined;
 }
 
-/** Bidirectional controls in a rule file (a warning, as code hosts show them). */
+/** Every bidirectional control in a text, with its line and column (1-based). */
+export function bidiPositions(text: string): { line: number; col: number; codePoint: string }[] {
+  const out: { line: number; col: number; codePoint: string }[] = [];
+  let line = 1;
+  let lineStart = 0;
+  const re = new RegExp(`${BIDI.source}|\n`, 'g');
+  for (let m = re.exec(text); m; m = re.exec(text)) {
+    if (m[0] === '\n') {
+      line++;
+      lineStart = m.index + 1;
+    } else {
+      out.push({ line, col: m.index - lineStart + 1, codePoint: codePoint(m[0]) });
+    }
+  }
+  return out;
+}
+
+/** The first bidirectional control in a rule file (a warning, as code hosts show them). */
 export function bidiInScript(text: string): { line: number; col: number; codePoint: string } | undefined {
-  const m = new RegExp(BIDI.source, 'g').exec(text);
-  if (!m) return undefined;
-  const before = text.slice(0, m.index).split('\n');
-  return {
-    line: before.length,
-    col: (before[before.length - 1] ?? '').length + 1,
-    codePoint: codePoint(m[0]),
-  };
+  return bidiPositions(text)[0];
+}
+
+/**
+ * Cyrillic and Greek letters drawn like Latin ones (after Unicode's confusables, TR39), each
+ * mapped to the Latin letter at the same place in LATIN.
+ */
+const LOOKALIKE = 'аеһіјорсухѕԁԛԝӏАВЕКМНОРСТХУЅІЈԀԚԜαονρυιχγΑΒΕΖΗΙΚΜΝΟΡΤΥΧ';
+const LATIN = 'aehijopcyxsdqwlABEKMHOPCTXYSIJDQWaovpuixyABEZHIKMNOPTYX';
+const LOOKALIKES = new Map([...LOOKALIKE].map((ch, i) => [ch, LATIN[i] as string]));
+
+/**
+ * What a name looks like: compatibility forms folded (NFKC: a full-width "ａ" is an "a"), and
+ * Cyrillic and Greek look-alikes read as the Latin letters they pass for. Two names with the same
+ * skeleton look the same to a reviewer.
+ */
+export function skeleton(name: string): string {
+  let out = '';
+  for (const ch of name.normalize('NFKC')) out += LOOKALIKES.get(ch) ?? ch;
+  return out;
 }

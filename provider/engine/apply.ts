@@ -16,6 +16,7 @@ import { diffConnection, isPairedWith, type DiffContext } from './diff';
 import { readConnection } from './live';
 import { remoteUrlOf, type Env, type ResolvedNode } from './nodes';
 import { outputKey, type InvitationOutput } from './outputs';
+import { liveNode } from './live';
 import { findCounterpart, type Plan, type PlannedAction } from './plan';
 
 export interface ApplyEvent {
@@ -238,32 +239,74 @@ class Step {
     });
   }
 
+  /** A connection read again by id, or undefined when it is gone. */
+  private async reread(node: string, id: number): Promise<Connection | undefined> {
+    try {
+      return await this.client(node).getConnection(id);
+    } catch (error) {
+      if (codeOf(error) === 'EXALATE_NOT_FOUND') return undefined;
+      throw error;
+    }
+  }
+
+  /** The accepting side of `name` on `node` as it is now (looked up by name), if any. */
+  private async acceptingSide(
+    node: string,
+    name: string,
+    initiatorNode: string,
+  ): Promise<Connection | undefined> {
+    const found = await this.client(node).findConnectionByName(name);
+    if (!found) return undefined;
+    return findCounterpart(liveNode([found]), name, this.resolved.get(initiatorNode)?.url);
+  }
+
   /**
-   * Delete the planned connection (refused with 412 if it changed since it was read), then its
-   * accepting side on a declared node: never the other way round, so a refusal leaves both. Both
-   * sides are read again first: a side that is gone is fine, one that is no longer the pair the
-   * plan saw is left alone.
+   * Whether the accepting side `side` may be deleted with (or instead of) the initiator `initiatorId`
+   * on `initiatorNode`: it is paired with it (or the node does not say with which it pairs), or it
+   * is an orphan of this owner — the initiator it names is gone — and not protected.
+   */
+  private async deletableSide(
+    side: Connection,
+    initiatorNode: string,
+    initiatorId: number | undefined,
+  ): Promise<boolean> {
+    if (side.remoteConnectionId === undefined) return initiatorId !== undefined;
+    if (side.remoteConnectionId === initiatorId) return true;
+    const ownership = side.description !== undefined ? readOwnership(side.description).ownership : undefined;
+    if (ownership?.owner !== this.owner || ownership.protect) return false;
+    return (await this.reread(initiatorNode, side.remoteConnectionId)) === undefined;
+  }
+
+  /**
+   * Delete the planned connection, then its accepting side on a declared node: never the other
+   * way round, so a refusal leaves both. Both sides are read again just before: a replacement
+   * that the nodes no longer call for (another run repaired the pair meanwhile) deletes nothing;
+   * the initiator is deleted at the version just read (412 if it changes in between); the
+   * accepting side found now by name is deleted only when it is this connection's, or an orphan
+   * of this owner whose initiator is gone. Without a live initiator (a create over an orphaned
+   * accepting side) only the orphan is deleted.
    */
   async remove(a: PlannedAction): Promise<void> {
-    if (!a.live) throw new Error('the plan has no live connection for this action');
-    const api = this.client(a.node);
-    let current: Connection | undefined;
-    try {
-      current = await api.getConnection(a.live.id);
-    } catch (error) {
-      if (codeOf(error) !== 'EXALATE_NOT_FOUND') throw error;
+    const sideNode = a.counterpart?.node ?? a.acceptOn;
+    const [current, side] = await Promise.all([
+      a.live ? this.reread(a.node, a.live.id) : Promise.resolve(undefined),
+      sideNode !== undefined ? this.acceptingSide(sideNode, a.name, a.node) : Promise.resolve(undefined),
+    ]);
+    if (a.kind === 'replace' && a.desired && current) {
+      const d = a.desired;
+      const { replacements } = diffConnection(
+        d,
+        current,
+        this.context(d, a.acceptOn !== undefined ? (side ?? null) : undefined),
+      );
+      if (replacements.length === 0)
+        throw new Error(
+          `'${a.name}' changed on the nodes since the plan was read and no longer needs replacing: nothing was deleted; run apply again`,
+        );
     }
-    if (current) await api.deleteConnection(current.id, current.version);
-    if (!a.counterpart) return;
-    const otherApi = this.client(a.counterpart.node);
-    let side: Connection | undefined;
-    try {
-      side = await otherApi.getConnection(a.counterpart.id);
-    } catch (error) {
-      if (codeOf(error) !== 'EXALATE_NOT_FOUND') throw error;
-    }
-    if (side && (side.remoteConnectionId === undefined || side.remoteConnectionId === a.live.id))
-      await otherApi.deleteConnection(side.id, side.version);
+    if (current) await this.client(a.node).deleteConnection(current.id, current.version);
+    if (side && sideNode !== undefined && (await this.deletableSide(side, a.node, a.live?.id)))
+      await this.client(sideNode).deleteConnection(side.id, side.version);
   }
 }
 
@@ -278,7 +321,8 @@ async function run(
     case 'create':
     case 'replace': {
       if (!d) throw new Error('the plan has no declared connection for this action');
-      if (a.kind === 'replace' && a.live) await step.remove(a);
+      // A replace removes the old pair; a create first removes an orphaned accepting side.
+      if ((a.kind === 'replace' && a.live) || (a.kind === 'create' && a.counterpart)) await step.remove(a);
       const { connection, code } = await step.create(d);
       const current = await step.converge(d, connection);
       const verb = a.kind === 'create' ? 'created' : 'replaced';

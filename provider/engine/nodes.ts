@@ -1,6 +1,7 @@
 import type { NodeApi } from '../api/types';
 import type { DesiredNode, DesiredState, SourceLocation } from '../model/connection';
 import { errors } from '../model/errors';
+import { MIN_SECRET_LENGTH } from '../model/limits';
 import type { Platform } from '../model/platforms';
 
 /** The environment as the door passes it in: the engine never reads `process.env` itself. */
@@ -56,6 +57,11 @@ function resolveNode(node: DesiredNode, env: Env, problems: Problem[]): Resolved
     return v ?? '';
   };
   const token = secret(node.tokenEnv, 'token');
+  if (token !== '' && token.length < MIN_SECRET_LENGTH)
+    problems.push({
+      message: `environment variable ${node.tokenEnv} (nodes.${node.name}.token) holds ${token.length} character${token.length === 1 ? '' : 's'}: a token has at least ${MIN_SECRET_LENGTH} (one this short could not be kept out of messages)`,
+      location: node.location,
+    });
   const user = node.userEnv !== undefined ? secret(node.userEnv, 'user') : '';
   return {
     name: node.name,
@@ -70,7 +76,8 @@ function resolveNode(node: DesiredNode, env: Env, problems: Problem[]): Resolved
 
 /**
  * Every declared node resolved, and every `remote.url` reference checked; all missing
- * variables reported at once (an `ENV_UNSET` error), before any call is made.
+ * variables (and tokens too short to be real) reported at once (an `ENV_UNSET` error), before
+ * any call is made.
  */
 export function resolveNodes(state: DesiredState, env: Env): Map<string, ResolvedNode> {
   const problems: Problem[] = [];

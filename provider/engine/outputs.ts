@@ -206,26 +206,41 @@ export async function withOutputsLock<T>(
   const me = JSON.stringify({ pid: process.pid, host: hostname() });
   for (let attempt = 0; ; attempt++) {
     try {
-      const handle = await fs.open(lock, 'wx', 0o600);
-      await handle.writeFile(me);
-      await handle.close();
+      // Written whole, then linked into place (which fails when the lock exists): a crash can
+      // never leave a lock without its holder in it.
+      const tmp = `${lock}.${randomBytes(6).toString('hex')}.tmp`;
+      await fs.writeFile(tmp, me, { mode: 0o600, flag: 'wx' });
+      try {
+        await fs.link(tmp, lock).catch(async (error: NodeJS.ErrnoException) => {
+          // A file system without hard links: create it exclusively, then fill it.
+          if (error.code !== 'EPERM' && error.code !== 'ENOTSUP' && error.code !== 'ENOSYS') throw error;
+          const handle = await fs.open(lock, 'wx', 0o600);
+          await handle.writeFile(me);
+          await handle.close();
+        });
+      } finally {
+        await fs.rm(tmp, { force: true });
+      }
       break;
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-      const holder: { pid?: unknown; host?: unknown } = await fs.readFile(lock, 'utf8').then(
-        (t) => {
-          try {
-            return JSON.parse(t) as { pid?: unknown; host?: unknown };
-          } catch {
-            return {};
-          }
-        },
-        () => ({}),
-      );
+      const text = await fs.readFile(lock, 'utf8').catch(() => '');
+      let holder: { pid?: unknown; host?: unknown } = {};
+      try {
+        const parsed: unknown = JSON.parse(text);
+        if (typeof parsed === 'object' && parsed !== null) holder = parsed;
+      } catch {
+        // Not ours to judge: waited for like a live holder.
+      }
       const dead = typeof holder.pid === 'number' && holder.host === hostname() && !alive(holder.pid);
-      if (dead) await fs.rm(lock, { force: true });
-      else if (attempt >= 1500)
-        throw errors.outputsInvalid(file, `${lock} is held by another run (${JSON.stringify(holder)})`);
+      if (dead) {
+        // Only the lock read here: another run may have taken it over in between.
+        if ((await fs.readFile(lock, 'utf8').catch(() => '')) === text) await fs.rm(lock, { force: true });
+      } else if (attempt >= 1500)
+        throw errors.outputsInvalid(
+          file,
+          `${lock} is held by another run (${JSON.stringify(holder)}); if no run is active, delete it`,
+        );
       else await wait(20);
     }
   }

@@ -109,6 +109,19 @@ export function findCounterpart(
   return c;
 }
 
+/**
+ * An accepting side this owner made whose initiator is gone from `initiatorNode` (it names an id
+ * the node no longer holds) and that is not protected: what a replacement that stopped between
+ * its two deletions leaves behind.
+ */
+export function isOrphanOf(side: Connection, initiatorNode: LiveNode, owner: string): boolean {
+  if (side.role !== 'ACCEPTOR' || side.remoteConnectionId === undefined) return false;
+  const ownership = side.description !== undefined ? readOwnership(side.description).ownership : undefined;
+  if (ownership?.owner !== owner || ownership.protect) return false;
+  const id = side.remoteConnectionId;
+  return !initiatorNode.connections.some((c) => c.id === id);
+}
+
 function nameTaken(node: string, name: string): string {
   return `'${node}' already has a connection named '${name}' that is not this one's accepting side: rename one of them`;
 }
@@ -153,6 +166,28 @@ export function computePlan(input: PlanInput): Plan {
 
     if (!existing) {
       const taken = acceptOn !== undefined ? live.get(acceptOn)?.byName.get(desired.name) : undefined;
+      const orphan =
+        taken !== undefined &&
+        acceptOn !== undefined &&
+        isOrphanOf(taken, nodeLive, state.owner) &&
+        findCounterpart(live.get(acceptOn), desired.name, resolved.get(desired.node)?.url) === taken;
+      if (orphan) {
+        // A replacement that stopped half-way left the accepting side of the old pair behind.
+        actions.push({
+          ...base,
+          kind: 'create',
+          reason: `not on the node: initiate it and accept it on '${acceptOn}', after deleting the orphaned accepting side left there`,
+          acceptOn,
+          counterpart: { node: acceptOn, id: taken.id },
+          ...(options.allowReplace
+            ? {}
+            : {
+                blocked: `'${acceptOn}' holds an orphaned accepting side of '${desired.name}' (its initiator is gone): re-run with --allow-replace to delete it and initiate the connection again`,
+              }),
+          drift: true,
+        });
+        continue;
+      }
       actions.push({
         ...(taken ? { blocked: nameTaken(acceptOn as string, desired.name) } : {}),
         ...base,

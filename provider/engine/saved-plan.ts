@@ -142,7 +142,8 @@ function actionKey(a: PlanJsonAction): string {
 
 /**
  * Refuse (PLAN_STALE) unless the recomputed plan is the saved one: same configuration digest,
- * same nodes read, same actions. The message names the first differences.
+ * same options (given again to apply: consent is never read from a file), same nodes read, same
+ * actions. The message names the first differences.
  */
 export function checkSavedPlan(saved: PlanJson, current: PlanJson, file: string): void {
   if (saved.config_digest !== current.config_digest)
@@ -150,8 +151,18 @@ export function checkSavedPlan(saved: PlanJson, current: PlanJson, file: string)
       file,
       'it was made from another configuration (the file or its rule files differ)',
     );
+  for (const [option, flag] of [
+    ['prune', '--prune'],
+    ['allow_replace', '--allow-replace'],
+  ] as const) {
+    if (saved.options[option] !== current.options[option])
+      throw errors.planStale(
+        file,
+        `it was made ${saved.options[option] ? 'with' : 'without'} ${flag}, and is applied ${current.options[option] ? 'with' : 'without'} it: give apply the options given to plan`,
+      );
+  }
   const changedNodes = Object.keys(current.fingerprints).filter(
-    (n) => saved.fingerprints[n] !== current.fingerprints[n],
+    (n) => !Object.hasOwn(saved.fingerprints, n) || saved.fingerprints[n] !== current.fingerprints[n],
   );
   if (changedNodes.length > 0)
     throw errors.planStale(file, `the nodes changed since it was made (${changedNodes.join(', ')})`);

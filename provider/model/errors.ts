@@ -24,7 +24,7 @@ export type ApiErrorCode =
 export type EngineErrorCode =
   /** The configuration has findings (`details.findings`). */
   | 'CONFIG_INVALID'
-  /** Environment variables the configuration needs are not set (`details.problems`). */
+  /** Environment variables the configuration needs are not set, or unusable (`details.problems`). */
   | 'ENV_UNSET'
   /** Talking to one node failed (`node`, `cause`). */
   | 'NODE_FAILED'
