@@ -39,7 +39,8 @@ export interface TfWorkspace {
 
 /** The terraform and provider blocks; node URLs are `${VAR}` references the provider expands (`$$` escapes them for HCL). */
 export function providerBlock(owner = 'tf-team'): string {
-  const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }).version;
+  const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
+    .version;
   const node = (name: string, platform: string, urlVar: string) =>
     [
       '  node {',
