@@ -1,17 +1,29 @@
 import 'cdktf/lib/testing/adapters/jest';
 import { spawnSync } from 'node:child_process';
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { TerraformOutput, TerraformStack, Testing } from './cdktf';
 import { ExalateConnection, ExalateConnectionsFromYaml, ExalateProvider } from './index';
 import { literal } from './provider';
 import { ROOT, tempDir } from '../test/helpers';
-import { ConnectionsFromYamlStack, PrivateConnectionStack } from '../examples/cdktf/main';
+import { ConnectionsFromYamlStack, TypeScriptConnectionsStack } from '../examples/cdktf/main';
 
 Testing.setupJest();
 
+// Testing.app() makes a cdktf.outdir.* folder in the system temp dir and never removes it: give
+// each app a folder of ours, removed after each test.
+const outdirs: (() => void)[] = [];
+function testApp() {
+  const { dir, cleanup } = tempDir('exalate-cdktf-');
+  outdirs.push(cleanup);
+  return Testing.app({ outdir: dir });
+}
+afterEach(() => {
+  for (const cleanup of outdirs.splice(0)) cleanup();
+});
+
 function stackWithProvider() {
-  const app = Testing.app();
+  const app = testApp();
   const stack = new TerraformStack(app, 'test');
   const provider = new ExalateProvider(stack, 'exalate', {
     nodes: {
@@ -148,7 +160,7 @@ describe('ExalateConnection', () => {
   });
 
   test('a literal token instead of a variable name is refused', () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, 's');
     expect(
       () =>
@@ -179,7 +191,7 @@ describe('ExalateConnection', () => {
 
 describe('ExalateConnectionsFromYaml', () => {
   test('the example file becomes a provider, three connections and two sensitive outputs', () => {
-    const app = Testing.app();
+    const app = testApp();
     const stack = new ConnectionsFromYamlStack(app, 'yaml');
     const json = JSON.parse(Testing.synth(stack, true));
     const resources = Object.values(json.resource.exalate_connection) as Array<Record<string, unknown>>;
@@ -208,7 +220,7 @@ describe('ExalateConnectionsFromYaml', () => {
         file,
         'version: 1\nnodes:\n  fs: {url: "https://x", platform: freshservice, token: literal}\nconnections: []\n',
       );
-      const app = Testing.app();
+      const app = testApp();
       const stack = new TerraformStack(app, 's');
       expect(() => new ExalateConnectionsFromYaml(stack, 'c', { file })).toThrow(
         /is not valid:\n.*bad\.exalate\.yaml:3:57: error: a literal token is not allowed/,
@@ -221,9 +233,12 @@ describe('ExalateConnectionsFromYaml', () => {
 
 describe('examples/cdktf (the app cdktf.json runs)', () => {
   test('each example stack matches its snapshot', () => {
-    const app = Testing.app();
-    expect(Testing.synth(new PrivateConnectionStack(app, 'private'), true)).toMatchSnapshot();
-    expect(Testing.synth(new ConnectionsFromYamlStack(app, 'from-yaml'), true)).toMatchSnapshot();
+    const app = testApp();
+    // Parsed: cdktf and cdktn print the same JSON with different white space.
+    expect(
+      JSON.parse(Testing.synth(new TypeScriptConnectionsStack(app, 'typescript'), true)),
+    ).toMatchSnapshot();
+    expect(JSON.parse(Testing.synth(new ConnectionsFromYamlStack(app, 'from-yaml'), true))).toMatchSnapshot();
   });
 
   test('the app synthesizes both stacks to cdk.tf.json', () => {
@@ -243,10 +258,38 @@ describe('examples/cdktf (the app cdktf.json runs)', () => {
       );
       expect(r.stderr).toBe('');
       expect(r.status).toBe(0);
-      for (const stack of ['connections-from-yaml', 'private-connection']) {
+      const version = (
+        JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string }
+      ).version;
+      const names: string[] = [];
+      for (const stack of ['connections-from-yaml', 'typescript-connections']) {
         const json = JSON.parse(readFileSync(path.join(dir, 'out', 'stacks', stack, 'cdk.tf.json'), 'utf8'));
-        expect(Object.keys(json.resource.exalate_connection).length).toBeGreaterThan(0);
+        names.push(
+          ...Object.values(
+            json.resource.exalate_connection as Record<string, { node: string; name: string }>,
+          ).map((r) => `${r.node}/${r.name}`),
+        );
+        // The provider is laid out as the stack folder's implied local mirror: nothing to install.
+        expect(json.terraform.required_providers.exalate).toEqual({
+          source: 'exalate-iac.local/exalate/exalate',
+          version,
+        });
+        const mirror = path.join(
+          dir,
+          'out',
+          'stacks',
+          stack,
+          'terraform.d',
+          'plugins',
+          'exalate-iac.local',
+          'exalate',
+          'exalate',
+          version,
+        );
+        expect(readdirSync(mirror).length).toBe(1);
       }
+      // The two stacks never declare the same connection.
+      expect(new Set(names).size).toBe(names.length);
     } finally {
       cleanup();
     }
@@ -256,7 +299,7 @@ describe('examples/cdktf (the app cdktf.json runs)', () => {
 describe('escaping for Terraform (checked with the real terraform CLI)', () => {
   test('${…}, %{…} and $${…} reach Terraform as written', () => {
     const text = 'url ${ACME_URL}, a directive %{ if x }y%{ endif }, already escaped $${keep}\n';
-    const app = Testing.app();
+    const app = testApp();
     const stack = new TerraformStack(app, 'escape');
     new TerraformOutput(stack, 'o', { value: literal(text) });
     const { dir, cleanup } = tempDir();
@@ -292,7 +335,7 @@ describe('ExalateConnectionsFromYaml ids', () => {
           '  - {name: "a b", node: fs, localShortName: x, remoteShortName: y, mode: script, private: true}\n' +
           '  - {name: "a_b", node: fs, localShortName: x, remoteShortName: y, mode: script, private: true}\n',
       );
-      const app = Testing.app();
+      const app = testApp();
       const stack = new TerraformStack(app, 's');
       new ExalateConnectionsFromYaml(stack, 'c', { file });
       const json = JSON.parse(Testing.synth(stack, true));

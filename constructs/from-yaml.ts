@@ -35,10 +35,17 @@ export class ExalateConnectionsFromYaml extends Construct {
     }
     const state = loaded.state;
     this.provider = new ExalateProvider(this, 'exalate', {
+      owner: state.owner,
       nodes: Object.fromEntries(
         [...state.nodes.values()].map((n) => [
           n.name,
-          { url: n.url, platform: n.platform, tokenEnv: n.tokenEnv },
+          {
+            url: n.url,
+            platform: n.platform,
+            tokenEnv: n.tokenEnv,
+            ...(n.userEnv !== undefined ? { userEnv: n.userEnv } : {}),
+            ...(n.rateLimit !== undefined ? { rateLimit: n.rateLimit } : {}),
+          },
         ]),
       ),
     });

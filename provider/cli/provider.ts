@@ -1,6 +1,11 @@
 import * as path from 'node:path';
-import { installMirror } from '../engine/mirror';
-import { DEFAULT_MIRROR_DIR, PROVIDER_SOURCE, requiredProvidersBlock } from '../model/distribution';
+import { installExecutable } from '../util/mirror';
+import {
+  DEFAULT_MIRROR_DIR,
+  mirrorPath,
+  PROVIDER_SOURCE,
+  requiredProvidersBlock,
+} from '../model/distribution';
 import { packageRoot, packageVersion } from '../util/paths';
 import { parseCommandArgs } from './args';
 import { UsageError } from './errors';
@@ -36,7 +41,7 @@ export async function run(argv: string[], io: Io): Promise<number> {
   const dir = path.resolve(io.cwd, args.values.dir);
   let result;
   try {
-    result = await installMirror(dir, executable, version);
+    result = installExecutable(dir, mirrorPath(version, process.platform, process.arch), executable);
   } catch (error) {
     const code = (error as NodeJS.ErrnoException).code ?? 'error';
     throw new UsageError(
