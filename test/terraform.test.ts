@@ -1,6 +1,6 @@
 // The exalate Terraform provider with the real Terraform CLI (1.11) and the emulator on loopback:
 // init, plan, apply, sensitive codes, drift, import, update, replacement, destroy.
-import { readFileSync, rmSync } from 'node:fs';
+import { cpSync, readFileSync, rmSync } from 'node:fs';
 import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { providerBlock, requireTerraform, tfWorkspace, type TfWorkspace } from './terraform-helpers';
@@ -295,6 +295,30 @@ describe('exalate_connection with the real Terraform', () => {
       triggers: [{ entity_type: 'ticket', query: 'priority:4', active: true, notes: '' }],
     });
     expect(outputs.names?.value).toEqual(['sd-to-eng:ACCEPTOR']);
+  });
+});
+
+describe('examples/terraform', () => {
+  test('applies against the emulator as written, and the plan after it is empty', async () => {
+    const example = path.join(ROOT, 'examples', 'terraform');
+    cpSync(example, ws.dir, { recursive: true });
+    const env = {
+      ACME_FRESHSERVICE_URL: ws.emulator.nodeUrl('acme-freshservice'),
+      ACME_JIRA_URL: ws.emulator.nodeUrl('acme-jira'),
+      ACME_FRESHSERVICE_TOKEN: ws.token,
+      ACME_JIRA_TOKEN: ws.token,
+    };
+    ok(await ws.tf(['init'], env));
+    ok(await ws.tf(['apply', '-auto-approve'], env));
+    expect((await ws.tf(['plan', '-detailed-exitcode'], env)).code).toBe(0);
+    const outputs = JSON.parse((await ws.tf(['output', '-json'], env)).stdout) as Record<
+      string,
+      { value: string }
+    >;
+    expect(outputs.engineering_status?.value).toBe('ACTIVE / ACTIVE');
+    expect(
+      (await ws.list('acme-freshservice')).find((c) => c.name === 'acme-to-partner-hcl')?.rules?.outgoing,
+    ).toBe(readFileSync(path.join(example, 'rules', 'outgoing.groovy'), 'utf8'));
   });
 });
 
