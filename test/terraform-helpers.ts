@@ -30,7 +30,7 @@ export interface TfWorkspace {
   emulator: Awaited<ReturnType<typeof startEmulator>>;
   env: NodeJS.ProcessEnv;
   /** Terraform runs as a child process; the emulator answers from this process meanwhile (never spawnSync). */
-  tf(args: string[], extraEnv?: NodeJS.ProcessEnv): Promise<TfRun>;
+  tf(args: string[], extraEnv?: NodeJS.ProcessEnv, subdir?: string): Promise<TfRun>;
   write(file: string, content: string): void;
   client(node: string): NodeClient;
   list(node: string): Promise<Connection[]>;
@@ -99,12 +99,18 @@ export async function tfWorkspace(): Promise<TfWorkspace> {
     token,
     emulator,
     env,
-    tf(args, extraEnv = {}) {
+    tf(args, extraEnv = {}, subdir = '.') {
       return new Promise<TfRun>((resolve) => {
         execFile(
           'terraform',
           [...args, '-no-color'],
-          { cwd: dir, env: { ...env, ...extraEnv }, encoding: 'utf8', timeout: 120_000, maxBuffer: 64 << 20 },
+          {
+            cwd: path.join(dir, subdir),
+            env: { ...env, ...extraEnv },
+            encoding: 'utf8',
+            timeout: 120_000,
+            maxBuffer: 64 << 20,
+          },
           (error, stdout, stderr) => {
             const code = error ? (typeof error.code === 'number' ? error.code : -1) : 0;
             resolve({ code, stdout, stderr });

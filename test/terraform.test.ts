@@ -301,24 +301,29 @@ describe('exalate_connection with the real Terraform', () => {
 describe('examples/terraform', () => {
   test('applies against the emulator as written, and the plan after it is empty', async () => {
     const example = path.join(ROOT, 'examples', 'terraform');
-    cpSync(example, ws.dir, { recursive: true });
+    // The example reads ../rules: keep that layout.
+    cpSync(path.join(ROOT, 'examples', 'rules'), path.join(ws.dir, 'rules'), { recursive: true });
+    cpSync(example, path.join(ws.dir, 'terraform'), { recursive: true });
+    cpSync(path.join(ws.dir, 'terraform.d'), path.join(ws.dir, 'terraform', 'terraform.d'), {
+      recursive: true,
+    });
     const env = {
       ACME_FRESHSERVICE_URL: ws.emulator.nodeUrl('acme-freshservice'),
       ACME_JIRA_URL: ws.emulator.nodeUrl('acme-jira'),
       ACME_FRESHSERVICE_TOKEN: ws.token,
       ACME_JIRA_TOKEN: ws.token,
     };
-    ok(await ws.tf(['init'], env));
-    ok(await ws.tf(['apply', '-auto-approve'], env));
-    expect((await ws.tf(['plan', '-detailed-exitcode'], env)).code).toBe(0);
-    const outputs = JSON.parse((await ws.tf(['output', '-json'], env)).stdout) as Record<
+    ok(await ws.tf(['init'], env, 'terraform'));
+    ok(await ws.tf(['apply', '-auto-approve'], env, 'terraform'));
+    expect((await ws.tf(['plan', '-detailed-exitcode'], env, 'terraform')).code).toBe(0);
+    const outputs = JSON.parse((await ws.tf(['output', '-json'], env, 'terraform')).stdout) as Record<
       string,
       { value: string }
     >;
     expect(outputs.engineering_status?.value).toBe('ACTIVE / ACTIVE');
     expect(
       (await ws.list('acme-freshservice')).find((c) => c.name === 'acme-to-partner-hcl')?.rules?.outgoing,
-    ).toBe(readFileSync(path.join(example, 'rules', 'outgoing.groovy'), 'utf8'));
+    ).toBe(readFileSync(path.join(ROOT, 'examples', 'rules', 'outgoing.groovy'), 'utf8'));
   });
 });
 

@@ -41,7 +41,7 @@ resource "exalate_connection" "to_partner" {
   private           = true
   description       = "Escalated tickets to the partner's Jira"
   rules = {
-    outgoing = file("${path.module}/rules/outgoing.groovy")
+    outgoing = file("${path.module}/../rules/outgoing.groovy") # the rules the YAML example uses
   }
   triggers = [{
     entity_type = "ticket"

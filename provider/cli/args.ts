@@ -1,4 +1,5 @@
 import { parseArgs, ParseArgsConfig } from 'node:util';
+import { didYouMean } from '../util/suggest';
 import { UsageError } from './errors';
 
 type Options = NonNullable<ParseArgsConfig['options']>;
@@ -9,36 +10,7 @@ export const GLOBAL_OPTIONS = {
   verbose: { type: 'boolean', short: 'v', default: false },
 } as const;
 
-/** The closest of `candidates` to `word`, when it is close enough to be a typo. */
-export function didYouMean(word: string, candidates: readonly string[]): string | undefined {
-  let best: { name: string; distance: number } | undefined;
-  for (const c of candidates) {
-    const d = distance(word, c);
-    if (!best || d < best.distance) best = { name: c, distance: d };
-  }
-  return best && best.distance <= Math.max(2, Math.floor(word.length / 3)) ? best.name : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      const swap =
-        i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1] ? 0 : Number.POSITIVE_INFINITY;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-        swap === 0 ? prev : Number.POSITIVE_INFINITY,
-      );
-      prev = tmp;
-    }
-  }
-  return row[b.length] as number;
-}
+export { didYouMean };
 
 /**
  * `node:util` parseArgs with the global options added, errors turned into one-line usage errors

@@ -1,5 +1,6 @@
 import type { ErrorObject, ValidateFunction } from 'ajv';
 import { fromPointer } from './findings';
+import { didYouMean } from '../util/suggest';
 
 export interface SchemaProblem {
   path: string[];
@@ -89,37 +90,6 @@ const TYPE_NAMES: Record<string, string> = {
   number: 'a number',
 };
 
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestDistance = Infinity;
-  for (const c of candidates) {
-    const d = distance(word.toLowerCase(), c.toLowerCase());
-    if (d < bestDistance) {
-      bestDistance = d;
-      best = c;
-    }
-  }
-  return bestDistance <= Math.max(2, Math.floor(word.length / 3)) ? best : undefined;
-}
-
-function distance(a: string, b: string): number {
-  const row = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let prev = row[0] as number;
-    row[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = row[j] as number;
-      row[j] = Math.min(
-        (row[j] as number) + 1,
-        (row[j - 1] as number) + 1,
-        prev + (a[i - 1] === b[j - 1] ? 0 : 1),
-      );
-      prev = tmp;
-    }
-  }
-  return row[b.length] as number;
-}
-
 /** `connections[1].triggers[0]` for ['connections', '1', 'triggers', '0']. */
 export function displayPath(path: ReadonlyArray<string>): string {
   let out = '';
@@ -142,7 +112,7 @@ function translate(error: ErrorObject, root: unknown): SchemaProblem | undefined
       const name = String(params.additionalProperty);
       const parent = error.parentSchema as { properties?: Record<string, unknown> } | undefined;
       const allowed = Object.keys(parent?.properties ?? {});
-      const hint = closest(name, allowed);
+      const hint = didYouMean(name, allowed);
       return {
         path: [...path, name],
         atKey: true,
@@ -182,7 +152,7 @@ function translate(error: ErrorObject, root: unknown): SchemaProblem | undefined
     case 'enum': {
       const allowed = (params.allowedValues as unknown[]).map(String);
       const got = valueAt(root, path);
-      const hint = typeof got === 'string' ? closest(got, allowed) : undefined;
+      const hint = typeof got === 'string' ? didYouMean(got, allowed) : undefined;
       return {
         path,
         atKey: false,
