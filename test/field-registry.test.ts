@@ -6,6 +6,7 @@ import * as path from 'node:path';
 import { terraformAttributes } from '../constructs/connection';
 import type { ExalateProvider } from '../constructs/provider';
 import { CONNECTION_FIELDS, TRIGGER_FIELDS } from '../provider/model/fields';
+import { COMPUTED_ATTRIBUTES, providerSchema } from '../provider/terraform/schema';
 import { ROOT } from './helpers';
 
 interface SchemaNode {
@@ -81,6 +82,26 @@ describe('the field registry', () => {
     expect(Object.keys((attributes.triggers as object[])[0] as object).sort()).toEqual(
       TRIGGER_FIELDS.map((f) => f.tf).sort(),
     );
+  });
+
+  test("names every attribute of the Terraform provider's exalate_connection, besides the computed ones", () => {
+    const block = providerSchema().resourceSchemas.exalate_connection?.block;
+    const attributes = (block?.attributes ?? []).flatMap((a) =>
+      a.nestedType && a.name === 'rules' ? a.nestedType.attributes.map((n) => `rules.${n.name}`) : [a.name],
+    );
+    const computed = COMPUTED_ATTRIBUTES.map((a) => a.name);
+    expect(attributes.filter((a) => !computed.includes(a)).sort()).toEqual(
+      CONNECTION_FIELDS.map((f) => f.tf).sort(),
+    );
+    const triggers = block?.attributes.find((a) => a.name === 'triggers');
+    expect(triggers?.nestedType?.attributes.map((a) => a.name).sort()).toEqual(
+      TRIGGER_FIELDS.map((f) => f.tf).sort(),
+    );
+    // Required exactly where the registry says so; descriptions are the registry's.
+    for (const f of CONNECTION_FIELDS.filter((x) => !x.tf.includes('.') && x.key !== 'triggers')) {
+      const a = block?.attributes.find((x) => x.name === f.tf);
+      expect([f.tf, a?.required, a?.description]).toEqual([f.tf, f.required, f.doc]);
+    }
   });
 
   test("the README's field table is the one generated from it", () => {
