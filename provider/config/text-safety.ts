@@ -12,6 +12,9 @@ const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[
 const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 // eslint-disable-next-line no-control-regex
 const CONTROL_SINGLE_LINE = /[\u0000-\u001F\u007F]/;
+/** Printable ASCII (with tab and line breaks where `multiline`): none of the above, one script. */
+const PLAIN = /^[\x20-\x7E]*$/;
+const PLAIN_MULTILINE = /^[\t\n\r\x20-\x7E]*$/;
 const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee'] as const;
 const SCRIPT_RE = SCRIPTS.map((s) => [s, new RegExp(`\\p{Script=${s}}`, 'u')] as const);
 
@@ -24,6 +27,7 @@ export function unsafeText(
   text: string,
   options: { multiline: boolean; name?: boolean },
 ): string | undefined {
+  if ((options.multiline ? PLAIN_MULTILINE : PLAIN).test(text)) return undefined;
   const bidi = BIDI.exec(text);
   if (bidi)
     return `contains an invisible bidirectional control (${codePoint(bidi[0])}) that can make the text display as something else: remove it`;
