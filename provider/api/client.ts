@@ -85,8 +85,10 @@ export interface ClientRateLimit {
    */
   readonly requestsPerSecond?: number;
   /**
-   * Requests allowed at once before the rate applies.
-   * @default 20
+   * Requests allowed at once before the rate applies. Half the rate by default: a node whose own
+   * limit is the same rate (and burst) keeps the other half as slack, so requests that arrive
+   * bunched (a slow first connection, a busy network) are not refused.
+   * @default 10
    */
   readonly burst?: number;
 }
@@ -171,7 +173,12 @@ export class NodeClient implements NodeApi {
     let bucket: TokenBucket | undefined;
     if (options.rateLimit !== false) {
       const rate = options.rateLimit?.requestsPerSecond ?? 20;
-      bucket = new TokenBucket(rate, options.rateLimit?.burst ?? Math.max(1, rate), now, sleep);
+      bucket = new TokenBucket(
+        rate,
+        options.rateLimit?.burst ?? Math.max(1, Math.ceil(rate / 2)),
+        now,
+        sleep,
+      );
     }
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
