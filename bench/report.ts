@@ -55,8 +55,8 @@ const ms = (v: number | undefined): string =>
 
 export function markdownTable(rows: readonly Row[]): string {
   const lines = [
-    '| benchmark | connections | median ms | min–max ms | bound or peer (ms) | × | peak RSS MiB | requests (429) | target |',
-    '| --- | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
+    '| benchmark | connections | median ms | min–max ms | CPU ms | bound or peer (ms) | × | peak RSS MiB | requests (429) | target |',
+    '| --- | ---: | ---: | ---: | ---: | --- | ---: | ---: | ---: | --- |',
   ];
   for (const r of rows) {
     const f = r.figure;
@@ -67,6 +67,7 @@ export function markdownTable(rows: readonly Row[]): string {
         r.size?.toLocaleString('en-US') ?? '',
         f ? ms(f.medianMs) : 'pending',
         f ? `${ms(f.minMs)}–${ms(f.maxMs)}` : '',
+        ms(f?.cpuMs),
         r.bound ? `${ms(r.bound.ms)} ${r.bound.label}` : '',
         ratio,
         f?.rssMiB !== undefined ? f.rssMiB.toFixed(0) : '',
@@ -104,7 +105,7 @@ export function markdownGrowth(series: readonly Growth[]): string {
     const points = g.points
       .map(
         (p) =>
-          `${p.size.toLocaleString('en-US')}: ${ms(p.ms)} ms${p.rssMiB ? `, ${p.rssMiB.toFixed(0)} MiB` : ''}`,
+          `${p.size.toLocaleString('en-US')}: ${p.ms >= 10_000 ? ms(p.ms) : `${ms(p.ms)} ms`}${p.rssMiB ? `, ${p.rssMiB.toFixed(0)} MiB` : ''}`,
       )
       .join(' → ');
     const marginal = g.marginalMsPer1000.map((m) => m.toFixed(0)).join(', ');
