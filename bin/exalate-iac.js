@@ -1,5 +1,9 @@
 #!/usr/bin/env node
 'use strict';
+// The HTTP client (undici) parses HTTP with WebAssembly; V8 would also compile that parser with its
+// optimizing tier in the background, about 250 ms of CPU that a command of a second or two never
+// earns back, and the process waits for it before it exits. The baseline compiler is enough here.
+require('node:v8').setFlagsFromString('--liftoff-only');
 require('../dist/provider/cli/main.js')
   .main(process.argv.slice(2))
   .then(

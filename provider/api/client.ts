@@ -89,8 +89,10 @@ export interface ClientRateLimit {
    */
   readonly requestsPerSecond?: number;
   /**
-   * Requests allowed at once before the rate applies.
-   * @default 20
+   * Requests allowed at once before the rate applies. Half the rate by default: a node whose own
+   * limit is the same rate (and burst) keeps the other half as slack, so requests that arrive
+   * bunched (a slow first connection, a busy network) are not refused.
+   * @default 10
    */
   readonly burst?: number;
 }
@@ -119,7 +121,7 @@ export interface NodeClientOptions {
   readonly dispatcher?: Dispatcher;
   /**
    * Pages of a listing fetched at once, once the first page tells the total.
-   * @default 4
+   * @default 8
    */
   readonly pageConcurrency?: number;
   /**
@@ -182,7 +184,7 @@ export class NodeClient implements NodeApi {
     this.url = `${parsed.origin}${prefix}`;
     this.redactor.add(options.token);
     this.logger = options.logger;
-    this.pageConcurrency = options.pageConcurrency ?? 4;
+    this.pageConcurrency = options.pageConcurrency ?? 8;
     const now = options.now ?? Date.now;
     const sleep = options.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
     const connectMs = options.timeouts?.connectMs ?? 10_000;
@@ -190,7 +192,12 @@ export class NodeClient implements NodeApi {
     let bucket: TokenBucket | undefined;
     if (options.rateLimit !== false) {
       const rate = options.rateLimit?.requestsPerSecond ?? 20;
-      bucket = new TokenBucket(rate, options.rateLimit?.burst ?? Math.max(1, rate), now, sleep);
+      bucket = new TokenBucket(
+        rate,
+        options.rateLimit?.burst ?? Math.max(1, Math.ceil(rate / 2)),
+        now,
+        sleep,
+      );
     }
     if (options.dispatcher) {
       this.dispatcher = options.dispatcher;
@@ -463,6 +470,11 @@ export class NodeClient implements NodeApi {
     return { connections, paging, expand, nameFilter };
   }
 
+  /** The node's 429 answers so far (the client slowed down after each). */
+  get throttled(): number {
+    return this.transport.throttled;
+  }
+
   async close(): Promise<void> {
     if (this.ownsDispatcher) await this.dispatcher.close();
   }
@@ -471,10 +483,10 @@ export class NodeClient implements NodeApi {
   // Internals
 
   /**
-   * Every page of the listing. Once the first page tells `total`, the remaining pages are fetched
-   * `pageConcurrency` at a time (in order). A node that ignores paging (observed nodes answer
-   * everything at once) is detected from the answer: results beyond the page size, or a page that
-   * repeats connections already seen.
+   * Every page of the listing. Once the first page tells `total`, the other pages are fetched
+   * `pageConcurrency` at a time (a new one as soon as one arrives) and handed on in order. A node
+   * that ignores paging (observed nodes answer everything at once) is detected from the answer:
+   * results beyond the page size, or a page that repeats connections already seen.
    */
   private async *pages(options: ListOptions, name?: string): AsyncGenerator<Connection> {
     const limit = Math.max(1, Math.min(options.limit ?? MAX_PAGE_SIZE, MAX_PAGE_SIZE));
@@ -493,29 +505,39 @@ export class NodeClient implements NodeApi {
     yield* fresh(first.results);
     // Paging ignored (everything at once), or nothing more to read.
     if (first.results.length === 0 || first.results.length > limit || seen.size >= first.total) return;
-    let offset = first.results.length;
-    const concurrency = Math.max(1, this.pageConcurrency);
-    // Bounded: a node that keeps answering full pages beyond `total` is cut off.
-    for (let round = 0; round < 100_000 && offset < first.total; round++) {
-      const offsets: number[] = [];
-      for (let o = offset; o < first.total && offsets.length < concurrency; o += limit) offsets.push(o);
-      const pages = await Promise.all(offsets.map(fetchPage));
-      let added = 0;
-      for (const page of pages) {
-        const news = fresh(page.results);
-        added += news.length;
+
+    // Bounded: a node claiming a huge total is read at most this many pages.
+    const end = Math.min(first.total, first.results.length + 100_000 * limit);
+    let next = first.results.length;
+    let stopped = false;
+    const inFlight: Promise<Awaited<ReturnType<typeof fetchPage>>>[] = [];
+    const launch = (): void => {
+      if (stopped || next >= end) return;
+      const page = fetchPage(next);
+      next += limit;
+      inFlight.push(page);
+      // The next page goes out when this one is answered, whatever the order they are handed on in.
+      page.then(launch, () => undefined);
+    };
+    for (let i = 0; i < Math.max(1, this.pageConcurrency); i++) launch();
+    try {
+      while (inFlight.length > 0) {
+        const news = fresh((await inFlight.shift()!).results);
+        if (news.length === 0) {
+          // The node repeats what it already answered: it ignores `offset`.
+          if (seen.size < first.total)
+            throw new ExalateError(
+              'EXALATE_BAD_RESPONSE',
+              `GET ${this.url}/connections: the node ignores paging (offset) and answered ${seen.size} of ${first.total} connections`,
+            );
+          return;
+        }
         yield* news;
       }
-      if (added === 0) {
-        // The node repeats what it already answered: it ignores `offset`.
-        if (seen.size < first.total)
-          throw new ExalateError(
-            'EXALATE_BAD_RESPONSE',
-            `GET ${this.url}/connections: the node ignores paging (offset) and answered ${seen.size} of ${first.total} connections`,
-          );
-        return;
-      }
-      offset = offsets[offsets.length - 1]! + limit;
+    } finally {
+      stopped = true;
+      // Pages nobody will read: their failures are not errors of this listing.
+      for (const page of inFlight) page.catch(() => undefined);
     }
   }
 

@@ -17,8 +17,11 @@ import type { TokenBucket } from '../util/token-bucket';
 export interface ClientLogger {
   debug?(message: string): void;
   warn?(message: string): void;
-  /** A wait of the client (rate limit, back-off, Retry-After), for progress lines. */
-  wait?(event: { reason: 'rate-limit' | 'retry'; ms: number; what: string }): void;
+  /**
+   * A wait of the client (rate limit, back-off, Retry-After), for progress lines; `throttled`
+   * counts the node's 429 answers so far (present once there was one).
+   */
+  wait?(event: { reason: 'rate-limit' | 'retry'; ms: number; what: string; throttled?: number }): void;
 }
 
 /** The JWT source of a transport (see auth.ts). */
@@ -41,6 +44,7 @@ export interface TransportSettings {
   readonly baseDelayMs: number;
   readonly maxDelayMs: number;
   readonly maxRetryAfterMs: number;
+  /** The client's own rate limit: slowed down when the node answers 429, then back up. */
   readonly bucket?: TokenBucket;
   readonly logger?: ClientLogger;
   readonly now: () => number;
@@ -79,10 +83,13 @@ export class Transport {
   private readonly maxDelayMs: number;
   private readonly maxRetryAfterMs: number;
   private readonly bucket?: TokenBucket;
+  /** The configured rate, which the bucket climbs back to after slowing down. */
+  private readonly fullRate: number;
   private readonly logger?: ClientLogger;
   private readonly now: () => number;
   private readonly sleep: (ms: number) => Promise<void>;
   private readonly random: () => number;
+  private throttledCount = 0;
 
   constructor(settings: TransportSettings) {
     this.origin = settings.origin;
@@ -96,6 +103,7 @@ export class Transport {
     this.maxDelayMs = settings.maxDelayMs;
     this.maxRetryAfterMs = settings.maxRetryAfterMs;
     this.bucket = settings.bucket;
+    this.fullRate = settings.bucket?.ratePerSecond ?? 0;
     this.logger = settings.logger;
     this.now = settings.now;
     this.sleep = settings.sleep;
@@ -104,6 +112,31 @@ export class Transport {
 
   get retries(): number {
     return this.maxRetries;
+  }
+
+  /** The node's 429 answers so far. */
+  get throttled(): number {
+    return this.throttledCount;
+  }
+
+  /** Requests per second the client allows itself now (undefined without a rate limit). */
+  get rate(): number | undefined {
+    return this.bucket?.ratePerSecond;
+  }
+
+  /**
+   * The node answered 429: nothing more is sent before its Retry-After, and the rate is halved
+   * (once per refusal, however many requests in flight were refused with it).
+   */
+  private slowDown(bucket: TokenBucket, holdMs: number): void {
+    if (!bucket.held) bucket.setRate(Math.max(this.fullRate / 64, bucket.ratePerSecond / 2));
+    bucket.hold(holdMs);
+  }
+
+  /** An answer that was not a 429: the rate climbs back, 1/32 of the configured rate at a time. */
+  private speedUp(bucket: TokenBucket): void {
+    if (bucket.ratePerSecond < this.fullRate)
+      bucket.setRate(Math.min(this.fullRate, bucket.ratePerSecond + this.fullRate / 32));
   }
 
   /** Wait `ms` (back-off), telling the logger when the wait is long enough to notice. */
@@ -153,7 +186,12 @@ export class Transport {
       if (this.bucket) {
         const ahead = this.bucket.tryTake();
         if (ahead > 0) {
-          this.logger?.wait?.({ reason: 'rate-limit', ms: ahead, what: `${call.method} ${call.path}` });
+          this.logger?.wait?.({
+            reason: 'rate-limit',
+            ms: ahead,
+            what: `${call.method} ${call.path}`,
+            ...(this.throttledCount > 0 ? { throttled: this.throttledCount } : {}),
+          });
           await this.bucket.take();
         }
       }
@@ -223,6 +261,7 @@ export class Transport {
       }
 
       this.logger?.debug?.(this.redactor.redact(`${what} -> ${status}`));
+      if (this.bucket && status !== 429) this.speedUp(this.bucket);
       if ((status >= 200 && status < 300) || (call.text && status >= 300 && status < 400)) {
         return { status, headers: responseHeaders, body: parsed, ambiguousBefore };
       }
@@ -233,9 +272,23 @@ export class Transport {
         continue;
       }
       const retryAfter = this.retryAfterMs(header(responseHeaders, 'retry-after'));
+      if (status === 429) this.throttledCount++;
       // 429 is refused before any work: safe to repeat even for a create.
       const retryable = RETRY_STATUSES.has(status) && (call.idempotent || status === 429);
       if (status >= 500 && status !== 501) ambiguousBefore = true;
+      if (status === 429 && this.bucket && retries < this.maxRetries) {
+        // Every request to this node waits, not only this one: the bucket holds and slows down,
+        // and this request takes its turn at the top of the loop.
+        const hold = Math.min(retryAfter ?? this.backoff(retries), this.maxRetryAfterMs);
+        retries++;
+        this.slowDown(this.bucket, hold);
+        this.logger?.warn?.(
+          this.redactor.redact(
+            `${what} -> 429 (${this.throttledCount} so far); waiting ${hold} ms, then ${this.bucket.ratePerSecond.toFixed(1)} requests/s`,
+          ),
+        );
+        continue;
+      }
       if (retryable && retries < this.maxRetries) {
         const delay = Math.max(this.backoff(retries++), Math.min(retryAfter ?? 0, this.maxRetryAfterMs));
         this.logger?.warn?.(this.redactor.redact(`${what} -> ${status}; retry ${retries} in ${delay} ms`));

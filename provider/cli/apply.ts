@@ -19,12 +19,12 @@ import { intOption, parseCommandArgs } from './args';
 import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings, UsageError } from './errors';
 import { colourOn, Io } from './io';
-import { PLAN_ARGS } from './plan';
+import { PLAN_ARGS, withRateLimit } from './plan';
 import { renderText } from './render';
 import { term } from './terminal';
 
 const HELP = `Usage: exalate-iac apply [PLAN] [--file FILE] [--yes] [--parallelism N] [--outputs-file PATH]
-                         [--prune] [--allow-replace]
+                         [--prune] [--allow-replace] [--rate-limit N]
 
 Make the nodes match FILE: initiate missing connections, update drifted ones, accept invitations
 on declared nodes, and write invitation codes to the outputs file (never to the terminal).
@@ -41,6 +41,8 @@ ownership and options come from FILE, the nodes and this command line.
   --outputs-file PATH   where invitation codes go (default: ${DEFAULT_OUTPUTS_FILE}, mode 0600)
   --prune               delete connections this owner created that the file no longer declares
   --allow-replace       allow delete-and-recreate when a field that cannot change in place changed
+  --rate-limit N        requests per second to each node without a \`rateLimit\` of its own in
+                        FILE (default 20); a node's 429 answers slow it down further
 
 In GitHub Actions (GITHUB_ACTIONS=true) codes are also masked and written to $GITHUB_OUTPUT.
 Exit status: 0 everything applied, 1 anything failed (the rest is still applied).
@@ -85,7 +87,11 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
     saved = parseSavedPlan(text, planFile);
   }
 
-  const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
+  const ws = await openWorkspace(
+    args.values.file,
+    engineContext(io, withRateLimit(args.values['rate-limit'], deps), args.values.verbose),
+  );
+  let plan: Plan;
   try {
     reportFindings(io, ws.warnings);
     // From the command line, even with a plan: consent to delete is never read from a file.

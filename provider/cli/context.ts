@@ -34,11 +34,15 @@ export function cliLogger(io: Io, verbose: boolean): ClientLogger {
           warn: (m: string) => io.err(`exalate-iac: warning: ${term(m)}\n`),
         }
       : {}),
-    wait: ({ reason, ms, what }) => {
-      if (ms >= SHOWN_WAIT_MS)
-        io.err(
-          `  … waiting ${(ms / 1000).toFixed(1)} s (${reason === 'rate-limit' ? 'rate limit' : 'retry'}): ${term(what)}\n`,
-        );
+    wait: ({ reason, ms, what, throttled }) => {
+      if (ms < SHOWN_WAIT_MS) return;
+      const why =
+        reason === 'retry'
+          ? 'retry'
+          : throttled === undefined
+            ? 'rate limit'
+            : `rate limit, slowed down: the node answered 429 ${throttled} time${throttled === 1 ? '' : 's'}`;
+      io.err(`  … waiting ${(ms / 1000).toFixed(1)} s (${why}): ${term(what)}\n`);
     },
   };
 }

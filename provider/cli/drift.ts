@@ -5,11 +5,12 @@ import { intOption, parseCommandArgs } from './args';
 import { engineContext, readProgress, type Deps, NODE_ENVIRONMENT_HELP } from './context';
 import { reportFindings } from './errors';
 import { Io } from './io';
-import { checkFormat } from './plan';
+import { checkFormat, withRateLimit } from './plan';
 import { formatValue, MARKDOWN_MARKER, md } from './render';
 import { term } from './terminal';
 
 const HELP = `Usage: exalate-iac drift [--file FILE] [--format text|markdown|json] [--parallelism N]
+                         [--rate-limit N]
 
 Read-only: report, per connection and per field, where the nodes differ from FILE — connections
 deleted, deactivated, renamed or edited by hand, accepting sides deleted or no longer paired.
@@ -19,6 +20,8 @@ node: they cannot be compared, and are not drift.
   --file FILE       connections file (default: ${DEFAULT_CONFIG_FILE})
   --format FORMAT   text (default), markdown or json
   --parallelism N   nodes read at once (default 16)
+  --rate-limit N    requests per second to each node without a \`rateLimit\` of its own in FILE
+                    (default 20); a node's 429 answers slow it down further
 
 Exit status: 0 in sync, 2 drift, 1 error.
 
@@ -61,6 +64,7 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
       file: { type: 'string', short: 'f', default: DEFAULT_CONFIG_FILE },
       format: { type: 'string' },
       parallelism: { type: 'string' },
+      'rate-limit': { type: 'string' },
     },
     HELP,
     io.out,
@@ -69,7 +73,10 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   if (!args) return 0;
   const format = checkFormat(args.values.format);
   const parallelism = intOption(args.values.parallelism, 'parallelism', 16, 1);
-  const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
+  const ws = await openWorkspace(
+    args.values.file,
+    engineContext(io, withRateLimit(args.values['rate-limit'], deps), args.values.verbose),
+  );
   let plan: Plan;
   try {
     reportFindings(io, ws.warnings);

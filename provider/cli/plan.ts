@@ -13,6 +13,7 @@ import { fileOption, renderMarkdown, renderText, shellWord } from './render';
 
 const HELP = `Usage: exalate-iac plan [--file FILE] [--format text|markdown|json] [--out PLAN]
                         [--prune] [--allow-replace] [--detailed-exitcode] [--parallelism N]
+                        [--rate-limit N]
 
 Compare the connections declared in FILE with what the nodes hold and show what apply would do.
 Read-only: nothing on the nodes changes.
@@ -25,6 +26,8 @@ Read-only: nothing on the nodes changes.
   --allow-replace       allow delete-and-recreate when a field that cannot change in place changed
   --detailed-exitcode   exit 0 when there are no changes, 2 when there are
   --parallelism N       nodes read at once (default 16)
+  --rate-limit N        requests per second to each node without a \`rateLimit\` of its own in
+                        FILE (default 20); a node's 429 answers slow it down further
 
 Exit status: 0 success, 1 error; with --detailed-exitcode 0 no changes, 2 changes, 1 error.
 
@@ -35,7 +38,19 @@ export const PLAN_ARGS = {
   prune: { type: 'boolean', default: false },
   'allow-replace': { type: 'boolean', default: false },
   parallelism: { type: 'string' },
+  'rate-limit': { type: 'string' },
 } as const;
+
+/** `--rate-limit N`: the client's requests per second to every node that sets no `rateLimit`. */
+export function withRateLimit(value: string | undefined, deps: Deps): Deps {
+  if (value === undefined) return deps;
+  const rate = Number(value);
+  if (value.trim() === '' || !Number.isFinite(rate) || rate <= 0 || rate > 10_000)
+    throw new UsageError(
+      `--rate-limit must be a number of requests per second above 0 and at most 10000, got '${value}'`,
+    );
+  return { ...deps, clientSettings: { ...deps.clientSettings, rateLimit: rate } };
+}
 
 /** Write the plan atomically; a folder that does not exist is a usage error, and no temp file stays. */
 async function savePlan(json: string, file: string, shown: string): Promise<void> {
@@ -85,7 +100,10 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
   if (!args) return 0;
   const format = checkFormat(args.values.format);
   const parallelism = intOption(args.values.parallelism, 'parallelism', 16, 1);
-  const ws = await openWorkspace(args.values.file, engineContext(io, deps, args.values.verbose));
+  const ws = await openWorkspace(
+    args.values.file,
+    engineContext(io, withRateLimit(args.values['rate-limit'], deps), args.values.verbose),
+  );
   try {
     reportFindings(io, ws.warnings);
     const onNode = readProgress(io);

@@ -6,10 +6,11 @@ import {
   type DesiredConnection,
   type DesiredNode,
   type DesiredState,
+  type SourceLocation,
 } from '../model/connection';
 import { CONNECTION_FIELDS } from '../model/fields';
 import type { RuleFiles } from './rules';
-import type { YamlSource } from './source';
+import type { Position } from './source';
 import type {
   Connection as FileConnection,
   ExalateConnections,
@@ -25,10 +26,32 @@ const DEFAULTS = Object.fromEntries(
   ).map((f) => [f.key, f.default]),
 ) as Pick<DesiredConnection, 'private' | 'description' | 'enabled' | 'protect'>;
 
+/** Where a value of the file is written (`YamlSource.locate`). */
+export interface Locator {
+  locate(path: ReadonlyArray<string | number>, key?: boolean): Position;
+}
+
+/**
+ * A location whose line and column are looked up when first read: a valid file needs them only
+ * for messages, so loading it never pays for the positional parse.
+ */
+function lazyLocation(file: string, find: () => Position): SourceLocation {
+  let found: Position | undefined;
+  return {
+    file,
+    get line() {
+      return (found ??= find()).line;
+    },
+    get col() {
+      return (found ??= find()).col;
+    },
+  };
+}
+
 export function buildState(
   file: ExalateConnections,
   where: { absolute: string; shown: string; digest: string },
-  source: YamlSource,
+  source: Locator,
   rules: RuleFiles,
 ): DesiredState {
   const nodes = new Map<string, DesiredNode>();
@@ -40,7 +63,7 @@ export function buildState(
       tokenEnv: ENV_REF.exec(n.token)?.[1] as string,
       ...(n.user !== undefined ? { userEnv: ENV_REF.exec(n.user)?.[1] as string } : {}),
       ...(n.rateLimit !== undefined ? { rateLimit: n.rateLimit } : {}),
-      location: { file: where.shown, ...source.locate(['nodes', name], true) },
+      location: lazyLocation(where.shown, () => source.locate(['nodes', name], true)),
     });
   }
   const connections = file.connections.map((c: FileConnection, index): DesiredConnection => {
@@ -55,13 +78,12 @@ export function buildState(
         active: t.active ?? true,
         notes: t.notes ?? '',
       })),
-      location: { file: where.shown, ...source.locate(['connections', index]) },
+      location: lazyLocation(where.shown, () => source.locate(['connections', index])),
     };
     if (c.remote?.url !== undefined) {
-      desired.remoteUrlLocation = {
-        file: where.shown,
-        ...source.locate(['connections', index, 'remote', 'url']),
-      };
+      desired.remoteUrlLocation = lazyLocation(where.shown, () =>
+        source.locate(['connections', index, 'remote', 'url']),
+      );
     }
     if (ruleFiles) {
       desired.rulesFiles = { ...ruleFiles };

@@ -1,7 +1,8 @@
 /**
- * Loading a connections file: read, parse (YAML with positions), the JSON Schema, the semantic
- * rules, then the desired state. Offline: never touches the network nor reads the environment.
- * Returns every problem found, each at its line and column.
+ * Loading a connections file: read, parse, the JSON Schema, the semantic rules, then the desired
+ * state. Offline: never touches the network nor reads the environment. Returns every problem
+ * found, each at its line and column (from the positional parse, `source.ts`, which a valid file
+ * never needs: see `fast-yaml.ts`).
  */
 import { createHash } from 'node:crypto';
 import * as path from 'node:path';
@@ -10,7 +11,8 @@ import type { Finding } from '../model/errors';
 import { toPointer } from './findings';
 import { buildState } from './desired';
 import { readConfigText } from './read';
-import { ruleFiles } from './rules';
+import { fastParse } from './fast-yaml';
+import { ruleFiles, type RuleFiles } from './rules';
 import { checkSchema } from './schema-check';
 import { checkSemantics, type Problem } from './semantics';
 import { YamlSource } from './source';
@@ -64,6 +66,25 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
   const shown = file;
   const read = readConfigText(absolute, shown);
   if ('finding' in read) return { findings: [read.finding] };
+  const rules = ruleFiles(path.dirname(absolute));
+  const where = () => ({ absolute, shown, digest: digestOf(read.bytes, rules) });
+
+  // Most files are valid, and a valid file needs no position until a message asks for one: the
+  // fast reading decides "valid"; anything else is decided, and reported, by the positional parse.
+  const fast = fastParse(read.text);
+  if (
+    fast !== undefined &&
+    checkSchema(fast).length === 0 &&
+    checkSemantics(fast, rules).length === 0 &&
+    bidiPositions(read.text).length === 0
+  ) {
+    let source: YamlSource | undefined;
+    const locator = {
+      locate: (at: ReadonlyArray<string | number>, key?: boolean) =>
+        (source ??= YamlSource.parse(read.text).source)?.locate(at, key) ?? { line: 1, col: 1 },
+    };
+    return { findings: [], state: buildState(fast as ExalateConnections, where(), locator, rules) };
+  }
 
   const parsed = YamlSource.parse(read.text);
   if (!parsed.source) {
@@ -79,7 +100,6 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
     );
   }
   const source = parsed.source;
-  const rules = ruleFiles(path.dirname(absolute));
   const problems: Problem[] = [...checkSchema(parsed.value), ...checkSemantics(parsed.value, rules)];
   const findings: Finding[] = problems.map((p) => {
     const pos = source.locate(p.path, p.atKey);
@@ -108,17 +128,16 @@ export function loadConfigSync(file: string, options: LoadOptions): LoadResult {
   }
   findings.sort((a, b) => a.line - b.line || a.col - b.col);
   if (findings.some((f) => f.severity === 'error')) return capped(findings, shown);
-
-  const digest = createHash('sha256').update(read.bytes);
-  for (const [rulePath, bytes] of [...rules.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
-    digest.update(`\u0000${rulePath}\u0000`).update(bytes);
   return {
     findings,
-    state: buildState(
-      parsed.value as ExalateConnections,
-      { absolute, shown, digest: digest.digest('hex') },
-      source,
-      rules,
-    ),
+    state: buildState(parsed.value as ExalateConnections, where(), source, rules),
   };
+}
+
+/** The configuration's digest: the file's bytes and every rule file it names. */
+function digestOf(bytes: Buffer, rules: RuleFiles): string {
+  const digest = createHash('sha256').update(bytes);
+  for (const [rulePath, content] of [...rules.read].sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)))
+    digest.update(`\u0000${rulePath}\u0000`).update(content);
+  return digest.digest('hex');
 }

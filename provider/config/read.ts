@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import type { Finding } from '../model/errors';
 import { firstInvalidUtf8, MAX_FILE_BYTES } from './source';
@@ -28,7 +29,8 @@ export function readConfigText(
     if (code === 'EACCES') return fail('permission denied');
     return fail(`cannot read the file (${code ?? 'unknown error'})`);
   }
-  const bad = firstInvalidUtf8(bytes);
+  // The native check first: only a file that is not UTF-8 is walked byte by byte, for the position.
+  const bad = isUtf8(bytes) ? -1 : firstInvalidUtf8(bytes);
   if (bad >= 0) {
     const lines = bytes.subarray(0, bad).toString('utf8').split('\n');
     return fail(

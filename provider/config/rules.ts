@@ -2,15 +2,15 @@
  * Rule files named by a config: where they may be, how large, and their text. Checking and
  * reading are separate: validation checks, the desired state reads (each path once per load).
  */
+import { isUtf8 } from 'node:buffer';
 import * as fs from 'node:fs';
 import * as path from 'node:path';
 import { MAX_RULE_BYTES } from '../model/limits';
-import { firstInvalidUtf8 } from './source';
 
 export interface RuleFiles {
   /** Why the file cannot be used, or undefined. Asks the file system once per distinct path. */
   problem(file: string): string | undefined;
-  /** The text of a file that `problem` accepted. */
+  /** The text of a file that `problem` accepted (decoded once per path). */
   text(file: string): string;
   /** The bytes of every file read, by normalised path (for the configuration digest). */
   readonly read: ReadonlyMap<string, Buffer>;
@@ -19,6 +19,7 @@ export interface RuleFiles {
 export function ruleFiles(dir: string): RuleFiles {
   const problems = new Map<string, string | undefined>();
   const bytes = new Map<string, Buffer>();
+  const texts = new Map<string, string>();
   let realDir: string | undefined;
   const load = (file: string): string | undefined => {
     if (path.isAbsolute(file) || /^[A-Za-z]:[\\/]/.test(file)) {
@@ -43,7 +44,7 @@ export function ruleFiles(dir: string): RuleFiles {
       return `rule file '${file}' is ${stat.size} bytes; the limit is ${MAX_RULE_BYTES}`;
     }
     const content = fs.readFileSync(real);
-    if (firstInvalidUtf8(content) >= 0) return `rule file '${file}' is not valid UTF-8`;
+    if (!isUtf8(content)) return `rule file '${file}' is not valid UTF-8`;
     bytes.set(path.normalize(file), content);
     return undefined;
   };
@@ -53,8 +54,13 @@ export function ruleFiles(dir: string): RuleFiles {
       return problems.get(file);
     },
     text(file) {
-      if (this.problem(file) !== undefined) throw new Error(`rule file '${file}' cannot be read`);
-      return (bytes.get(path.normalize(file)) as Buffer).toString('utf8');
+      let text = texts.get(file);
+      if (text === undefined) {
+        if (this.problem(file) !== undefined) throw new Error(`rule file '${file}' cannot be read`);
+        text = (bytes.get(path.normalize(file)) as Buffer).toString('utf8');
+        texts.set(file, text);
+      }
+      return text;
     },
     read: bytes,
   };

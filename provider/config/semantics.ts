@@ -16,6 +16,9 @@ export interface Problem extends SchemaProblem {
   at?: { file: string; line: number; col: number };
 }
 
+const NAME = { multiline: false, name: true } as const;
+const MULTILINE = { multiline: true } as const;
+
 const ENV_REF_ONLY = /^\$\{[A-Za-z_][A-Za-z0-9_]*\}$/;
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -59,16 +62,22 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
     const n = own(nodes, name);
     return isRecord(n) && isPlatform(n.platform) ? n.platform : undefined;
   };
-  const text = (value: unknown, at: string[], options: { multiline: boolean; name?: boolean }) => {
+  // The path is built only for a problem: most values have none.
+  const text = (
+    value: unknown,
+    options: { multiline: boolean; name?: boolean },
+    ...at: (string | number)[]
+  ) => {
     if (typeof value !== 'string') return;
     const why = unsafeText(value, options);
-    if (why) problems.push({ path: at, atKey: false, message: why });
+    if (why) problems.push({ path: at.map(String), atKey: false, message: why });
   };
+  const bidiByFile = new Map<string, ReturnType<typeof bidiInScript>>();
 
   for (const [name, node] of Object.entries(nodes)) {
     if (!isRecord(node)) continue;
     const url = str(node.url);
-    text(url, ['nodes', name, 'url'], { multiline: false });
+    text(url, { multiline: false }, 'nodes', name, 'url');
     if (url !== undefined) checkUrl(url, ['nodes', name, 'url'], problems);
   }
 
@@ -85,11 +94,11 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
     const isPrivate = c.private === true;
     const remote = isRecord(c.remote) ? c.remote : undefined;
 
-    text(c.name, at('name'), { multiline: false, name: true });
-    text(c.localShortName, at('localShortName'), { multiline: false, name: true });
-    text(c.remoteShortName, at('remoteShortName'), { multiline: false, name: true });
-    text(c.description, at('description'), { multiline: true });
-    text(c.incomingScope, at('incomingScope'), { multiline: false, name: true });
+    text(c.name, NAME, 'connections', index, 'name');
+    text(c.localShortName, NAME, 'connections', index, 'localShortName');
+    text(c.remoteShortName, NAME, 'connections', index, 'remoteShortName');
+    text(c.description, MULTILINE, 'connections', index, 'description');
+    text(c.incomingScope, NAME, 'connections', index, 'incomingScope');
 
     if (name !== undefined && node !== undefined) {
       const key = `${node}\u0000${name}`;
@@ -122,7 +131,7 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
       problems.push({ path: at('remote', 'node'), atKey: false, message: undeclared(remoteNode, nodeNames) });
     }
     const remoteUrl = remote ? str(remote.url) : undefined;
-    text(remoteUrl, at('remote', 'url'), { multiline: false });
+    text(remoteUrl, { multiline: false }, ...at('remote', 'url'));
     if (remoteUrl !== undefined) checkUrl(remoteUrl, at('remote', 'url'), problems);
 
     const type = connectionType(c);
@@ -196,7 +205,8 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
           ruleChecks.push({ path: at('rules', direction), atKey: false, message });
           continue;
         }
-        const bidi = bidiInScript(rules.text(file));
+        let bidi = bidiByFile.get(file);
+        if (!bidiByFile.has(file)) bidiByFile.set(file, (bidi = bidiInScript(rules.text(file))));
         if (bidi)
           ruleChecks.push({
             path: at('rules', direction),
@@ -211,9 +221,9 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
       const seen = new Map<string, number>();
       c.triggers.forEach((t: unknown, ti: number) => {
         if (!isRecord(t)) return;
-        text(t.entityType, at('triggers', ti, 'entityType'), { multiline: false, name: true });
-        text(t.query, at('triggers', ti, 'query'), { multiline: true });
-        text(t.notes, at('triggers', ti, 'notes'), { multiline: true });
+        text(t.entityType, NAME, 'connections', index, 'triggers', ti, 'entityType');
+        text(t.query, MULTILINE, 'connections', index, 'triggers', ti, 'query');
+        text(t.notes, MULTILINE, 'connections', index, 'triggers', ti, 'notes');
         if (typeof t.entityType !== 'string' || typeof t.query !== 'string') return;
         const key = `${t.entityType.trim()}\u0000${t.query.trim()}`;
         const before = seen.get(key);

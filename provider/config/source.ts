@@ -1,15 +1,8 @@
-import {
-  isMap,
-  isPair,
-  isScalar,
-  isSeq,
-  LineCounter,
-  Node,
-  Document,
-  parseDocument,
-  isAlias,
-  visit,
-} from 'yaml';
+import type { Document, LineCounter, Node } from 'yaml';
+
+// Loaded on first use: a valid file is read without it (see fast-yaml.ts), and start-up is shorter.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_ALIAS_COUNT = 100;
@@ -31,6 +24,7 @@ export class YamlSource {
   ) {}
 
   static parse(text: string): { source?: YamlSource; value?: unknown; problems: ParseProblem[] } {
+    const { LineCounter, isScalar, parseDocument } = yaml();
     const lines = new LineCounter();
     const doc = parseDocument(text, {
       lineCounter: lines,
@@ -94,6 +88,7 @@ export class YamlSource {
    * nearest existing ancestor, so every finding gets a position.
    */
   locate(path: ReadonlyArray<string | number>, key = false): Position {
+    const { isMap, isPair, isScalar, isSeq } = yaml();
     let node: unknown = this.doc.contents;
     let best: Position = { line: 1, col: 1 };
     if (isNode(node) && node.range) best = this.at(node.range[0]);
@@ -131,6 +126,7 @@ export class YamlSource {
   }
 
   private firstAlias(): Position {
+    const { isAlias, visit } = yaml();
     let found: Position = { line: 1, col: 1 };
     let done = false;
     visit(this.doc, {
@@ -148,6 +144,7 @@ export class YamlSource {
 }
 
 function isNode(value: unknown): value is Node {
+  const { isAlias, isMap, isScalar, isSeq } = yaml();
   return isMap(value) || isSeq(value) || isScalar(value) || isAlias(value);
 }
 

@@ -14,6 +14,9 @@ const CONTROL = /[\u0000-\u0008\u000B\u000C\u000E-\u001F\u007F]/;
 const CONTROL_SINGLE_LINE = /[\u0000-\u001F\u007F]/;
 /** Invisible formatting characters (zero-width space and joiners, soft hyphen, BOM…): refused in names. */
 const INVISIBLE = /\p{Cf}/u;
+/** Printable ASCII (with tab and line breaks where `multiline`): none of the above, one script. */
+const PLAIN = /^[\x20-\x7E]*$/;
+const PLAIN_MULTILINE = /^[\t\n\r\x20-\x7E]*$/;
 const SCRIPTS = ['Latin', 'Cyrillic', 'Greek', 'Armenian', 'Georgian', 'Cherokee'] as const;
 const SCRIPT_RE = SCRIPTS.map((s) => [s, new RegExp(`\\p{Script=${s}}`, 'u')] as const);
 
@@ -26,6 +29,7 @@ export function unsafeText(
   text: string,
   options: { multiline: boolean; name?: boolean },
 ): string | undefined {
+  if ((options.multiline ? PLAIN_MULTILINE : PLAIN).test(text)) return undefined;
   const bidi = BIDI.exec(text);
   if (bidi)
     return `contains an invisible bidirectional control (${codePoint(bidi[0])}) that can make the text display as something else: remove it`;
