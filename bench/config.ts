@@ -27,7 +27,9 @@ export async function benchConfig(o: ConfigOptions): Promise<{ rows: Row[]; grow
     const dir = mkdtempSync(path.join(tmpdir(), 'exalate-bench-config-'));
     try {
       const file = writeConfig(dir, size, 10);
-      const mib = (readFileSync(file).length / 1024 / 1024).toFixed(1);
+      const bytes = readFileSync(file).length;
+      const mib =
+        bytes < 1024 * 1024 ? `${Math.round(bytes / 1024)} KiB` : `${(bytes / 1024 / 1024).toFixed(1)} MiB`;
       const [peer, loaded] = await interleave(o.runs, [
         () => void load(readFileSync(file, 'utf8')),
         () => {
@@ -35,7 +37,7 @@ export async function benchConfig(o: ConfigOptions): Promise<{ rows: Row[]; grow
           if (r.state?.connections.length !== size) throw new Error('the generated file did not load');
         },
       ]);
-      rows.push({ group: 'config', name: `js-yaml load of the file (${mib} MiB)`, size, figure: peer });
+      rows.push({ group: 'config', name: `js-yaml load of the file (${mib})`, size, figure: peer });
       rows.push({
         group: 'config',
         name: 'loadConfig: parse, schema, semantic rules, desired state',
