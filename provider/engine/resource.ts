@@ -11,7 +11,7 @@ import { readOwnership } from '../model/ownership';
 import { UNKNOWN, type Unknown } from '../model/unknown';
 import { applyPlan, type ApplyResult } from './apply';
 import { isPairedWith } from './diff';
-import { liveNode, readConnection, type LiveState } from './live';
+import { liveNode, readConnection, readNode, type LiveNode, type LiveState } from './live';
 import type { Env, ResolvedNode } from './nodes';
 import { computePlan, findCounterpart, type LiveRef, type Plan, type PlannedAction } from './plan';
 
@@ -21,6 +21,24 @@ export interface ResourceContext {
   resolved: ReadonlyMap<string, ResolvedNode>;
   clients: ReadonlyMap<string, NodeApi>;
   env: Env;
+  /**
+   * Each node's listing (rules and triggers embedded), read once and shared by the reads of one
+   * Terraform command (it reads every resource: one page instead of three calls each). Cleared by
+   * every write.
+   */
+  listings?: Map<string, Promise<LiveNode>>;
+}
+
+/** The node's listing from the shared cache, when the caller keeps one. */
+function listed(ctx: ResourceContext, node: string): Promise<LiveNode> | undefined {
+  if (!ctx.listings) return undefined;
+  let p = ctx.listings.get(node);
+  if (!p) {
+    p = readNode(client(ctx, node)).then(liveNode);
+    ctx.listings.set(node, p);
+    p.catch(() => ctx.listings?.delete(node));
+  }
+  return p;
 }
 
 function client(ctx: ResourceContext, node: string): NodeApi {
@@ -40,7 +58,10 @@ async function counterpartOn(
   initiatorNode: string,
   name: string,
 ): Promise<Connection | null | Unknown> {
-  const found = await client(ctx, node).findConnectionByName(name, { expand: ['rules', 'triggers'] });
+  const cached = listed(ctx, node);
+  const found = cached
+    ? (await cached).byName.get(name)
+    : await client(ctx, node).findConnectionByName(name, { expand: ['rules', 'triggers'] });
   if (!found) return null;
   const side = findCounterpart(liveNode([found]), name, ctx.resolved.get(initiatorNode)?.url);
   return side ?? null;
@@ -66,8 +87,12 @@ export async function readOne(
 ): Promise<LiveConnection | undefined> {
   const api = client(ctx, ref.node);
   let connection: Connection | undefined;
+  const cached = listed(ctx, ref.node);
   try {
-    if (ref.id !== undefined) connection = await readConnection(api, ref.id);
+    if (cached) {
+      const l = await cached;
+      connection = ref.id !== undefined ? l.connections.find((c) => c.id === ref.id) : l.byName.get(ref.name);
+    } else if (ref.id !== undefined) connection = await readConnection(api, ref.id);
     else {
       const found = await api.findConnectionByName(ref.name, { expand: ['rules', 'triggers'] });
       connection = found ? await readConnection(api, found.id) : undefined;

@@ -258,7 +258,7 @@ export class ExalateProviderServer {
       tokenEnv: n.tokenEnv,
     }));
     this.configured = {
-      ctx: { owner, nodes, resolved, clients, env: this.env },
+      ctx: { owner, nodes, resolved, clients, env: this.env, listings: new Map() },
       close: async () => {
         await Promise.all([...clients.values()].map((c) => c.close()));
       },
@@ -512,7 +512,10 @@ export class ExalateProviderServer {
     const planned = obj(decodeDynamicValue(req.plannedState));
     const resource = this.name(planned ?? prior);
     try {
-      const ctx = this.context();
+      // Writes follow: what was listed for reading is no longer current, and an apply reads fresh
+      // (other resources are applied at the same time).
+      this.context().listings?.clear();
+      const ctx: ResourceContext = { ...this.context(), listings: undefined };
       if (!planned) {
         const id = Number(prior?.connection_id);
         const node = String(prior?.node);
