@@ -91,7 +91,6 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
     args.values.file,
     engineContext(io, withRateLimit(args.values['rate-limit'], deps), args.values.verbose),
   );
-  let plan: Plan;
   try {
     reportFindings(io, ws.warnings);
     // From the command line, even with a plan: consent to delete is never read from a file.
