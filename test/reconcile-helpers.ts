@@ -11,8 +11,8 @@ import { captureIo, ROOT, tempDir } from './helpers';
 
 export type Emulator = Awaited<ReturnType<typeof startEmulator>>;
 
-/** Commands run in tests never wait for real back-off or rate limits. */
-export const FAST: Deps = { clientSettings: { sleep: async () => undefined } };
+/** Commands run in tests never wait for real back-off, and a generous client rate limit (tests of the rate limit set their own). */
+export const FAST: Deps = { clientSettings: { sleep: async () => undefined, rateLimit: 1000 } };
 
 /** A workspace: a running emulator, a copy of the examples, the env pointing at the emulator. */
 export interface Workspace {
