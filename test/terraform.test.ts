@@ -278,7 +278,7 @@ describe('exalate_connection with the real Terraform', () => {
         '  node = "acme-jira"',
         '}',
         'output "one" { value = data.exalate_connection.one }',
-        'output "names" { value = [for c in data.exalate_connections.all.connections : "${c.name}:${c.role}"] }',
+        'output "names" { value = [for c in data.exalate_connections.all.connections : "${c.name}:${c.role}:${c.mode}:${c.owner}"] }',
       ].join('\n'),
     );
     ok(await ws.tf(['apply', '-auto-approve']));
@@ -294,7 +294,7 @@ describe('exalate_connection with the real Terraform', () => {
       status: 'PENDING',
       triggers: [{ entity_type: 'ticket', query: 'priority:4', active: true, notes: '' }],
     });
-    expect(outputs.names?.value).toEqual(['sd-to-eng:ACCEPTOR']);
+    expect(outputs.names?.value).toEqual(['sd-to-eng:ACCEPTOR:script:tf-team']);
   });
 });
 

@@ -20,6 +20,8 @@ import { DEFAULT_OWNER, type DesiredNode } from '../model/connection';
 import { IacError } from '../model/errors';
 import { COMPARED_FIELDS, CONNECTION_FIELDS } from '../model/fields';
 import { normalizeUrl } from '../model/normalize';
+import { readOwnership } from '../model/ownership';
+import { modeOf } from '../api/contract';
 import { isPlatform, PLATFORMS } from '../model/platforms';
 import { isUnknown as isModelUnknown } from '../model/unknown';
 import { desiredValues, diffValues } from '../engine/diff';
@@ -614,22 +616,15 @@ export class ExalateProviderServer {
         if (!client) throw new Error(`node '${node}' is not declared in the provider`);
         const connections: TfObject[] = [];
         for await (const c of client.listConnections()) {
-          const ownership =
-            c.description !== undefined
-              ? /\[exalate-iac owner=([^\s\]]+)/.exec(c.description)?.[1]
-              : undefined;
           connections.push({
             name: c.name,
             connection_id: String(c.id),
             status: c.status,
-            mode:
-              c.configurationType !== undefined
-                ? (c.configurationType.toLowerCase().replace('_', '-') as string)
-                : null,
+            mode: modeOf(c.configurationType) ?? null,
             private: c.communication.type !== undefined ? c.communication.type === 'PRIVATE' : null,
             remote_url: c.communication.remoteUrl ?? null,
             role: c.role ?? null,
-            owner: ownership ?? null,
+            owner: ownerOf(c.description) ?? null,
           });
         }
         return create(pb.ReadDataSource_ResponseSchema, {
@@ -653,10 +648,9 @@ export class ExalateProviderServer {
   }
 }
 
+/** The owner recorded in a description's marker (the one parser of it, `model/ownership.ts`). */
 function ownerOf(description: string | undefined): string | undefined {
-  return description !== undefined
-    ? /\[exalate-iac owner=([a-z0-9][a-z0-9._-]{0,62})/.exec(description)?.[1]
-    : undefined;
+  return description !== undefined ? readOwnership(description).ownership?.owner : undefined;
 }
 
 function isUnknownValue(v: CtyValue | undefined): boolean {
