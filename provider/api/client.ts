@@ -7,7 +7,7 @@
  * - errors are `ExalateError`s with stable codes, and never contain the token, a JWT or an
  *   invitation code.
  */
-import { Pool, type Dispatcher } from 'undici';
+import { Pool, type Dispatcher } from './undici';
 import {
   apiDescriptionLinks,
   calls,
@@ -330,6 +330,10 @@ export class NodeClient implements NodeApi {
     );
     this.redactor.add(invitation.invitationCode);
     return invitation;
+  }
+
+  redactSecret(value: string): void {
+    this.redactor.add(value);
   }
 
   async acceptInvitation(accept: AcceptInvitationRequest): Promise<Connection> {

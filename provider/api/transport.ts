@@ -7,7 +7,7 @@
  * interleave with re-authentication and the token bucket, add jitter, log each retry, and tell
  * ambiguous failures of mutations apart (which the interceptor does not).
  */
-import { errors as undiciErrors, request, type Dispatcher } from 'undici';
+import { errors as undiciErrors, request, type Dispatcher } from './undici';
 import { JWT_REQUEST_HEADER } from './contract';
 import { ShapeError, parseErrorBody, type ApiCall } from './adapter';
 import { ExalateError, Redactor, codeForStatus } from './errors';
@@ -216,8 +216,9 @@ export class Transport {
       let responseHeaders: Response['headers'];
       let parsed: unknown;
       try {
-        const res = await request(this.describe(call), {
-          dispatcher: this.dispatcher,
+        const res = await request(this.dispatcher, {
+          origin: this.origin,
+          path: `${this.prefix(call)}${call.path}`,
           method: call.method,
           headers,
           body,
