@@ -522,7 +522,11 @@ export class NodeApiHandlers {
     this.pendingCode(c);
     this.retire(c, ctx.node, 'revoked');
     c.invitationCode = newCode();
-    c.invitationCreatedAt = this.iso();
+    // The time names the invitation: a new code never has the time of the one it replaces.
+    const before = c.invitationCreatedAt;
+    let at = this.iso();
+    if (before !== undefined && at <= before) at = new Date(Date.parse(before) + 1).toISOString();
+    c.invitationCreatedAt = at;
     this.touch(ctx.node, c);
     return {
       status: 200,

@@ -136,6 +136,30 @@ describe('exalate_connection with the real Terraform', () => {
     expect((await ws.tf(['plan', '-detailed-exitcode'])).code).toBe(0);
   });
 
+  test('a refresh keeps the pending code while the node reports the same invitation; a new code on the node is read', async () => {
+    await appliedBoth();
+    const codeOf = async () =>
+      (JSON.parse((await ws.tf(['output', '-json'])).stdout) as Record<string, { value: string }>).code
+        ?.value;
+    const first = await codeOf();
+    const invitationReads = () =>
+      ws.emulator.requests.filter((r) => r.method === 'GET' && /\/connections\/\d+\/invitation$/.test(r.path))
+        .length;
+    ws.emulator.clearRequests();
+    ok(await ws.tf(['apply', '-refresh-only', '-auto-approve']));
+    expect(invitationReads()).toBe(0);
+    expect(await codeOf()).toBe(first);
+
+    const fs = ws.client('acme-freshservice');
+    const c = await fs.findConnectionByName('acme-to-partner');
+    const fresh = await fs.regenerateInvitation(c!.id);
+    ws.emulator.clearRequests();
+    ok(await ws.tf(['apply', '-refresh-only', '-auto-approve']));
+    expect(invitationReads()).toBe(1);
+    expect(await codeOf()).toBe(fresh.invitationCode);
+    expect(fresh.invitationCode).not.toBe(first);
+  });
+
   test('terraform import by node/name, then the plan is empty', async () => {
     await appliedBoth();
     ok(await ws.tf(['state', 'rm', 'exalate_connection.private', 'exalate_connection.accepted']));

@@ -82,6 +82,8 @@ export interface NodeApi {
   getInvitation(id: number): Promise<Invitation>;
   regenerateInvitation(id: number): Promise<Invitation>;
   acceptInvitation(request: AcceptInvitationRequest): Promise<Connection>;
+  /** A secret read elsewhere (a code kept from before): redacted from every message from now on. */
+  redactSecret?(value: string): void;
   getRules(id: number): Promise<Rules>;
   putRules(id: number, rules: Rules, expectedVersion?: number): Promise<Connection>;
   getTriggers(id: number): Promise<Trigger[]>;

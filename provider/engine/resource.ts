@@ -83,7 +83,18 @@ export interface LiveConnection {
  */
 export async function readOne(
   ctx: ResourceContext,
-  ref: { node: string; name: string; id?: number; remoteNode?: string },
+  ref: {
+    node: string;
+    name: string;
+    id?: number;
+    remoteNode?: string;
+    /**
+     * The code read before (the Terraform state keeps it): kept without asking the node again
+     * while the node reports the same invitation time. A node that does not report that time gets
+     * asked, as does one reporting another time.
+     */
+    known?: Invitation;
+  },
 ): Promise<LiveConnection | undefined> {
   const api = client(ctx, ref.node);
   let connection: Connection | undefined;
@@ -111,6 +122,16 @@ export async function readOne(
     ref.remoteNode === undefined &&
     connection.communication.type !== 'LOCAL'
   ) {
+    const known = ref.known;
+    if (
+      known !== undefined &&
+      connection.invitationCreatedAt !== undefined &&
+      connection.invitationCreatedAt === known.createdAt
+    ) {
+      api.redactSecret?.(known.invitationCode);
+      live.invitation = known;
+      return live;
+    }
     try {
       live.invitation = await api.getInvitation(connection.id);
     } catch (error) {

@@ -21,7 +21,7 @@ import { IacError } from '../model/errors';
 import { COMPARED_FIELDS, CONNECTION_FIELDS } from '../model/fields';
 import { normalizeUrl } from '../model/normalize';
 import { readOwnership } from '../model/ownership';
-import { modeOf } from '../api/contract';
+import { modeOf, type Invitation } from '../api/contract';
 import { isPlatform, PLATFORMS } from '../model/platforms';
 import { isUnknown as isModelUnknown } from '../model/unknown';
 import { desiredValues, diffValues } from '../engine/diff';
@@ -104,6 +104,35 @@ export function diagnosticOf(error: unknown, resource?: string, path?: string[])
     `${where}${error instanceof Error ? error.message : String(error)}`,
     path ? { path } : {},
   );
+}
+
+/**
+ * A resource's private state (kept by Terraform beside the state, never shown): the time of the
+ * invitation whose code the state holds, so that a refresh re-reads the code only when the node
+ * reports another invitation. JSON; anything else reads as empty.
+ */
+interface PrivateState {
+  invitationCreatedAt?: string;
+}
+
+function privateState(invitation: Invitation | undefined): Uint8Array {
+  const state: PrivateState = invitation ? { invitationCreatedAt: invitation.createdAt } : {};
+  return invitation ? new TextEncoder().encode(JSON.stringify(state)) : new Uint8Array();
+}
+
+/** The code the state holds with the invitation time the private state recorded for it, if both are there. */
+function knownInvitation(prior: TfObject, bytes: Uint8Array): Invitation | undefined {
+  if (typeof prior.invitation_code !== 'string' || bytes.length === 0) return undefined;
+  try {
+    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
+    const createdAt =
+      parsed !== null && typeof parsed === 'object'
+        ? (parsed as Record<string, unknown>).invitationCreatedAt
+        : undefined;
+    return typeof createdAt === 'string' ? { invitationCode: prior.invitation_code, createdAt } : undefined;
+  } catch {
+    return undefined;
+  }
 }
 
 export class ExalateProviderServer {
@@ -339,17 +368,19 @@ export class ExalateProviderServer {
       const node = String(prior.node);
       const id = typeof prior.connection_id === 'string' ? Number(prior.connection_id) : undefined;
       const remoteNode = typeof prior.remote_node === 'string' ? prior.remote_node : undefined;
+      const known = knownInvitation(prior, req.private);
       const live = await readOne(ctx, {
         node,
         name: String(prior.name),
         ...(id !== undefined ? { id } : {}),
         ...(remoteNode ? { remoteNode } : {}),
+        ...(known ? { known } : {}),
       });
       // Deleted outside Terraform: a null state, so the plan shows it is to be created.
       if (!live)
         return create(pb.ReadResource_ResponseSchema, {
           newState: encodeDynamicValue(null),
-          private: req.private,
+          private: privateState(undefined),
         });
       let state: TfObject;
       if (prior.connection_id === null || prior.mode === null) {
@@ -365,7 +396,7 @@ export class ExalateProviderServer {
       }
       return create(pb.ReadResource_ResponseSchema, {
         newState: encodeDynamicValue(state),
-        private: req.private,
+        private: privateState(live.invitation),
       });
     } catch (error) {
       return create(pb.ReadResource_ResponseSchema, { diagnostics: [diagnosticOf(error, this.name(prior))] });
@@ -577,7 +608,7 @@ export class ExalateProviderServer {
       });
       return create(pb.ApplyResourceChange_ResponseSchema, {
         newState: encodeDynamicValue(state),
-        private: req.plannedPrivate,
+        private: privateState(live.invitation),
       });
     } catch (error) {
       return create(pb.ApplyResourceChange_ResponseSchema, {
