@@ -38,7 +38,7 @@ import {
   type HandlerContext,
   type ProviderHandlers,
 } from './plugin';
-import { CONNECTION_DATA, CONNECTION_RESOURCE, CONNECTIONS_DATA, providerSchema } from './schema';
+import { CONNECTION_RESOURCE, CONNECTIONS_DATA, providerMetadata, providerSchema } from './schema';
 import {
   adoptedState,
   emptyObject,
@@ -143,12 +143,7 @@ export class ExalateProviderServer {
 
   handlers(): ProviderHandlers {
     return {
-      getMetadata: () =>
-        create(pb.GetMetadata_ResponseSchema, {
-          serverCapabilities: { planDestroy: true, getProviderSchemaOptional: false },
-          resources: [{ typeName: CONNECTION_RESOURCE }],
-          dataSources: [{ typeName: CONNECTION_DATA }, { typeName: CONNECTIONS_DATA }],
-        }),
+      getMetadata: () => providerMetadata(),
       getProviderSchema: () => providerSchema(),
       validateProviderConfig: (req) =>
         create(pb.ValidateProviderConfig_ResponseSchema, {

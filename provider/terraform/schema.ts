@@ -263,3 +263,12 @@ export function providerSchema(): pb.GetProviderSchema_Response {
     serverCapabilities: { planDestroy: true, getProviderSchemaOptional: false },
   });
 }
+
+/** GetMetadata's answer: the provider's resource and data source types. */
+export function providerMetadata(): pb.GetMetadata_Response {
+  return create(pb.GetMetadata_ResponseSchema, {
+    serverCapabilities: { planDestroy: true, getProviderSchemaOptional: false },
+    resources: [{ typeName: CONNECTION_RESOURCE }],
+    dataSources: [{ typeName: CONNECTION_DATA }, { typeName: CONNECTIONS_DATA }],
+  });
+}
