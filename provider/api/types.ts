@@ -4,6 +4,7 @@
  * outside `provider/api` builds a URL.
  */
 import type {
+  AcceptConnectionRequest,
   AcceptInvitationRequest,
   Connection,
   CreateConnectionRequest,
@@ -82,6 +83,8 @@ export interface NodeApi {
   getInvitation(id: number): Promise<Invitation>;
   regenerateInvitation(id: number): Promise<Invitation>;
   acceptInvitation(request: AcceptInvitationRequest): Promise<Connection>;
+  /** Accept, on this node, a connection that has no invitation code (Visual mode); answers this node's side. */
+  acceptConnectionRequest(request: AcceptConnectionRequest): Promise<Connection>;
   getRules(id: number): Promise<Rules>;
   putRules(id: number, rules: Rules, expectedVersion?: number): Promise<Connection>;
   getTriggers(id: number): Promise<Trigger[]>;

@@ -43,6 +43,8 @@ const GETTING_STARTED_3 = `${DOCS}getting-started-step-3`;
 const GETTING_STARTED_4 = `${DOCS}getting-started-step-4`;
 /** The new console (Freshservice): with "I don't have a URL" the choice is AI Assist or Script. */
 const SEED = `${DOCS}initiate-a-private-connection-in-script-mode-for-freshservice`;
+/** "Verify admin access", initiate, then accept in a pop-up on the other side: no invitation code. */
+const VISUAL_AZURE_DEVOPS = `${DOCS}set-up-a-connection-in-visual-mode-for-azuredevops`;
 const CLASSIC = ['basic', 'visual', 'script'] as const;
 const CLASSIC_NO_VISUAL = ['basic', 'script'] as const;
 const NEW_CONSOLE = ['basic', 'ai-assist', 'script'] as const;
@@ -86,7 +88,7 @@ export const CAPABILITIES: Readonly<Record<Platform, PlatformCapabilities>> = {
     sources: [
       GETTING_STARTED_3,
       CONNECTION_TYPES,
-      `${DOCS}set-up-a-connection-in-visual-mode-for-azuredevops`,
+      VISUAL_AZURE_DEVOPS,
       `${DOCS}initiate-a-connection-in-script-mode-for-azuredevops`,
     ],
   },
@@ -154,6 +156,19 @@ export const CAPABILITIES: Readonly<Record<Platform, PlatformCapabilities>> = {
     basis: 'assumed',
     sources: [`${DOCS}initiate-a-private-connection-in-basic-mode-for-asana`, SEED],
   },
+};
+
+/**
+ * Modes the other side accepts with an invitation code. Visual has none: an admin of both sides
+ * initiates it, and it is accepted on the other side without a code ("verify admin access,
+ * initiate, accept in a pop-up on the other side", VISUAL_AZURE_DEVOPS). The one table behind the
+ * emulator (no code for Visual), the client and the engine (accept without a code).
+ */
+export const INVITATION_CODE: Readonly<Record<Mode, boolean>> = {
+  basic: true,
+  visual: false,
+  script: true,
+  'ai-assist': true,
 };
 
 /** Modes whose Groovy sync rules can be edited (and so declared in `rules`). */
