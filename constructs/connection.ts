@@ -3,7 +3,7 @@ import { connectionType } from '../provider/model/connection';
 import { CONNECTION_FIELDS, TRIGGER_FIELDS } from '../provider/model/fields';
 import type { Connection as FileConnection } from '../provider/model/file-format.generated';
 import type { ConnectionType } from '../provider/model/platforms';
-import { RULES_EDITABLE, unavailableReason } from '../provider/model/platforms';
+import { partnerReason, RULES_EDITABLE, unavailableReason } from '../provider/model/platforms';
 import { TerraformOutput, TerraformResource } from './cdktf';
 import { githubOutputName } from '../provider/model/output-names';
 import { ExalateProvider, literal } from './provider';
@@ -132,6 +132,10 @@ export class ExalateConnection extends TerraformResource {
     }
     const reason = unavailableReason(node.platform, this.props.mode, this.connectionType);
     if (reason) errors.push(reason);
+    const partner = reason
+      ? undefined
+      : partnerReason(this.props.mode, this.connectionType, this.props.remote?.node !== undefined);
+    if (partner) errors.push(partner);
     const remote = this.props.remote?.node;
     if (remote !== undefined && !nodes[remote])
       errors.push(`remote node '${remote}' is not declared on the provider`);

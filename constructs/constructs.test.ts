@@ -5,6 +5,7 @@ import * as path from 'node:path';
 import { TerraformOutput, TerraformStack, Testing } from './cdktf';
 import { ExalateConnection, ExalateConnectionsFromYaml, ExalateProvider } from './index';
 import { literal } from './provider';
+import { partnerReason } from '../provider/model/platforms';
 import { ROOT, tempDir } from '../test/helpers';
 import { ConnectionsFromYamlStack, TypeScriptConnectionsStack } from '../examples/cdktf/main';
 
@@ -157,6 +158,35 @@ describe('ExalateConnection', () => {
     expect(() => Testing.synth(stack, true)).toThrow(
       /mode 'visual' is not offered on freshservice[\s\S]*node 'nowhere' is not declared on the provider/,
     );
+  });
+
+  test('a Visual connection has no invitation code: synth refuses one to a remote URL, not one on a declared node', () => {
+    // GIVEN
+    const { stack, provider } = stackWithProvider();
+    const visual = {
+      provider,
+      node: 'acme-jira',
+      localShortName: 'a',
+      remoteShortName: 'b',
+      mode: 'visual',
+    } as const;
+    // WHEN
+    new ExalateConnection(stack, 'url', {
+      ...visual,
+      name: 'u',
+      remote: { url: 'https://partner.example.com' },
+    });
+    // THEN
+    expect(() => Testing.synth(stack, true)).toThrow(partnerReason('visual', 'public', false));
+
+    const ok = stackWithProvider();
+    new ExalateConnection(ok.stack, 'local', {
+      ...visual,
+      provider: ok.provider,
+      name: 'l',
+      remote: { node: 'acme-jira' },
+    });
+    expect(() => Testing.synth(ok.stack, true)).not.toThrow();
   });
 
   test('a literal token instead of a variable name is refused', () => {

@@ -21,7 +21,7 @@ import {
   type Rules,
   type Trigger,
 } from '../provider/api/contract';
-import { isPlatform, unavailableReason } from '../provider/model/platforms';
+import { INVITATION_CODE, isPlatform, unavailableReason } from '../provider/model/platforms';
 import type { Store, StoredConnection, StoredNode } from './store';
 
 export interface Reply {
@@ -87,6 +87,20 @@ class Refusal extends Error {
 
 function refuse(status: number, code: string, message: string, extra: Record<string, unknown> = {}): never {
   throw new Refusal(error(status, code, message, extra));
+}
+
+/** Whether the other side accepts this connection with a code (not Visual mode). */
+function codeAccepted(c: StoredConnection): boolean {
+  const mode = modeOf(c.configurationType);
+  return mode === undefined || INVITATION_CODE[mode];
+}
+
+function noCode(c: StoredConnection): never {
+  refuse(
+    409,
+    'NO_INVITATION_CODE',
+    `connection ${c.id} is in ${c.configurationType} mode, which has no invitation code: it is accepted on the other node without one (POST /connection-requests/accept)`,
+  );
 }
 
 function hashCode(code: string): string {
@@ -293,6 +307,8 @@ export class NodeApiHandlers {
     if (first === 'info' && segments.length === 1 && m === 'GET') return this.info(ctx);
     if (first === 'invitations' && id === 'accept' && segments.length === 2 && m === 'POST')
       return this.accept(ctx);
+    if (first === 'connection-requests' && id === 'accept' && segments.length === 2 && m === 'POST')
+      return this.acceptRequest(ctx);
     if (first === 'connections' && rest.length === 0) {
       if (id === undefined) {
         if (m === 'GET') return this.list(ctx);
@@ -436,7 +452,8 @@ export class NodeApiHandlers {
       ...(mode === 'script' ? { rules: rules ?? { outgoing: '', incoming: '' } } : {}),
       triggers,
     };
-    if (type !== 'local') {
+    // Visual has no code: an admin accepts it on the other node (`POST /connection-requests/accept`).
+    if (type !== 'local' && INVITATION_CODE[mode]) {
       c.invitationCode = newCode();
       c.invitationCreatedAt = now;
     }
@@ -501,6 +518,7 @@ export class NodeApiHandlers {
   }
 
   private pendingCode(c: StoredConnection): string {
+    if (!codeAccepted(c)) noCode(c);
     if (c.status !== 'PENDING' || !c.invitationCode) {
       refuse(
         409,
@@ -535,7 +553,6 @@ export class NodeApiHandlers {
   }
 
   private accept(ctx: RequestContext): Reply {
-    const here = this.node(ctx.node);
     const body = objectBody(ctx.body);
     const code = text(body, 'invitationCode', { required: true, max: 4096 }) as string;
     const incomingScope = text(body, 'incomingScope', { required: false, max: 255 });
@@ -560,19 +577,85 @@ export class NodeApiHandlers {
     }
     if (!issuer) refuse(400, 'INVITATION_INVALID', 'the invitation code is not valid');
     const a = issuer.connection;
+    // Only a state written before Visual connections lost their codes can get here.
+    if (!codeAccepted(a)) noCode(a);
     if (issuer.node === ctx.node) {
       refuse(409, 'WRONG_NODE', 'an invitation cannot be accepted on the node that issued it');
     }
-    if (a.communication.type === 'PUBLIC') {
-      const target = a.communication.remoteUrl ? this.env.nodeOfUrl(a.communication.remoteUrl) : undefined;
-      if (target !== ctx.node) {
-        refuse(
-          409,
-          'WRONG_NODE',
-          `this invitation is for ${a.communication.remoteUrl ?? 'another node'}, not this node`,
-        );
-      }
+    if (a.communication.type === 'PUBLIC') this.forThisNode(ctx, a, 'this invitation');
+    return this.link(ctx, issuer.node, a, incomingScope);
+  }
+
+  /**
+   * Accept a connection that has no invitation code (Visual mode) on this node: the initiator is
+   * found by its node's URL and its id. A second acceptance of the same one on this node answers
+   * 409 `CONNECTION_REQUEST_ACCEPTED` with the `connectionId` made the first time.
+   */
+  private acceptRequest(ctx: RequestContext): Reply {
+    const body = objectBody(ctx.body);
+    const initiatorUrl = text(body, 'initiatorUrl', { required: true, max: 2048 }) as string;
+    const connectionId = body.connectionId;
+    if (typeof connectionId !== 'number' || !Number.isSafeInteger(connectionId) || connectionId < 1)
+      refuse(400, 'BAD_REQUEST', `'connectionId' must be a connection id (a whole number >= 1)`);
+    const incomingScope = text(body, 'incomingScope', { required: false, max: 255 });
+    const issuer = this.env.nodeOfUrl(initiatorUrl);
+    const a = issuer ? this.env.store.state.nodes.get(issuer)?.connections.get(connectionId) : undefined;
+    if (!issuer || !a)
+      refuse(
+        404,
+        'CONNECTION_REQUEST_NOT_FOUND',
+        `no connection ${connectionId} at ${initiatorUrl.slice(0, 200)} to accept`,
+      );
+    if (codeAccepted(a))
+      refuse(
+        409,
+        'INVITATION_REQUIRED',
+        `connection ${a.id} is in ${a.configurationType} mode: it is accepted with its invitation code (POST /invitations/accept)`,
+      );
+    if (a.role === 'INITIATOR' && a.peer?.node === ctx.node) {
+      refuse(
+        409,
+        'CONNECTION_REQUEST_ACCEPTED',
+        `connection ${a.id} has already been accepted on this node`,
+        {
+          connectionId: a.peer.id,
+        },
+      );
     }
+    if (issuer === ctx.node) {
+      refuse(409, 'WRONG_NODE', 'a connection cannot be accepted on the node that initiated it');
+    }
+    this.forThisNode(ctx, a, `connection ${a.id}`);
+    if (a.status !== 'PENDING') {
+      refuse(409, 'NOT_PENDING', `connection ${a.id} is ${a.status}: there is nothing to accept`);
+    }
+    return this.link(ctx, issuer, a, incomingScope);
+  }
+
+  /** 409 WRONG_NODE unless the public connection `a` names this node as its other side. */
+  private forThisNode(ctx: RequestContext, a: StoredConnection, what: string): void {
+    const target = a.communication.remoteUrl ? this.env.nodeOfUrl(a.communication.remoteUrl) : undefined;
+    if (target !== ctx.node) {
+      refuse(
+        409,
+        'WRONG_NODE',
+        `${what} is for ${a.communication.remoteUrl ?? 'another node'}, not this node`,
+      );
+    }
+  }
+
+  /**
+   * Make this node's side of the initiator `a` (on `issuerNode`): same name, short names swapped,
+   * role ACCEPTOR, pointing back at the initiator; both sides ACTIVE and naming each other. A code
+   * it had is retired as used.
+   */
+  private link(
+    ctx: RequestContext,
+    issuerNode: string,
+    a: StoredConnection,
+    incomingScope: string | undefined,
+  ): Reply {
+    const here = this.node(ctx.node);
     if (this.byName(here, a.name)) {
       refuse(409, 'NAME_TAKEN', `a connection named '${a.name}' already exists on this node`);
     }
@@ -585,7 +668,7 @@ export class NodeApiHandlers {
       configurationType: a.configurationType,
       localShortName: a.remoteShortName,
       remoteShortName: a.localShortName,
-      communication: { type: a.communication.type, remoteUrl: this.env.nodeUrl(issuer.node) },
+      communication: { type: a.communication.type, remoteUrl: this.env.nodeUrl(issuerNode) },
       version: 1,
       role: 'ACCEPTOR',
       createdAt: now,
@@ -593,13 +676,13 @@ export class NodeApiHandlers {
       ...(incomingScope ? { incomingScope } : {}),
       ...(a.configurationType === 'SCRIPT' ? { rules: { outgoing: '', incoming: '' } } : {}),
       triggers: [],
-      peer: { node: issuer.node, id: a.id },
+      peer: { node: issuerNode, id: a.id },
     };
     this.env.store.put(ctx.node, b);
-    this.retire(a, issuer.node, 'used', { node: ctx.node, id: b.id });
+    this.retire(a, issuerNode, 'used', { node: ctx.node, id: b.id });
     a.status = 'ACTIVE';
     a.peer = { node: ctx.node, id: b.id };
-    this.touch(issuer.node, a);
+    this.touch(issuerNode, a);
     return { status: 201, body: toWire(b), headers: etag(b) };
   }
 

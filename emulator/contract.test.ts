@@ -250,11 +250,132 @@ describe('emulator answers match the OpenAPI document', () => {
     expect((await call(FS, 'DELETE', `/connections/${id}`)).status).toBe(404);
     expect((await call(FS, 'GET', `/connections/${id}`)).status).toBe(404);
 
+    // Visual: created without a code, accepted on the other node by the initiator's URL and id.
+    const visual = await call(JIRA, 'POST', '/connections', {
+      body: {
+        name: 'v1',
+        localShortName: 'a',
+        remoteShortName: 'b',
+        configurationType: 'VISUAL',
+        communication: { type: 'PUBLIC', remoteUrl: emulator.nodeUrl(FS) },
+      },
+    });
+    const visualId = (visual.body as { connection: { id: number } }).connection.id;
+    expect(
+      (
+        await call(FS, 'POST', '/connection-requests/accept', {
+          body: { initiatorUrl: emulator.nodeUrl(JIRA), connectionId: visualId },
+        })
+      ).status,
+    ).toBe(201);
+
     // Every operation of the document answered with a success.
     for (const op of operations()) {
       const ok = [...exercised].some((e) => e.startsWith(`${op.operationId} 2`));
       expect(`${op.operationId}: ${ok ? 'exercised' : 'missing'}`).toBe(`${op.operationId}: exercised`);
     }
+  });
+
+  test('Visual mode: no invitation code; accepted on the other node without one, once', async () => {
+    const request = {
+      name: 'visual',
+      description: 'd',
+      localShortName: 'jira',
+      remoteShortName: 'fs',
+      configurationType: 'VISUAL',
+      communication: { type: 'PUBLIC', remoteUrl: emulator.nodeUrl(FS) },
+    };
+    const create = await call(JIRA, 'POST', '/connections', { body: request });
+    expect(create.status).toBe(201);
+    expect(create.body).not.toHaveProperty('invitationCode');
+    const initiator = (create.body as { connection: { id: number; status: string } }).connection;
+    expect(initiator.status).toBe('PENDING');
+    expect(create.body).not.toHaveProperty('connection.invitationCreatedAt');
+    for (const method of ['GET', 'POST'])
+      expect(await call(JIRA, method, `/connections/${initiator.id}/invitation`)).toMatchObject({
+        status: 409,
+        body: { code: 'NO_INVITATION_CODE' },
+      });
+
+    const accept = (node: string, body: Record<string, unknown>) =>
+      call(node, 'POST', '/connection-requests/accept', { body });
+    const ask = { initiatorUrl: emulator.nodeUrl(JIRA), connectionId: initiator.id };
+    const refused: Array<[string, Record<string, unknown>, number, string]> = [
+      [FS, { ...ask, connectionId: 999 }, 404, 'CONNECTION_REQUEST_NOT_FOUND'],
+      [FS, { ...ask, initiatorUrl: 'https://elsewhere.example.com' }, 404, 'CONNECTION_REQUEST_NOT_FOUND'],
+      [JIRA, ask, 409, 'WRONG_NODE'],
+      [FS, { ...ask, connectionId: '1' }, 400, 'BAD_REQUEST'],
+      [FS, { connectionId: initiator.id }, 400, 'BAD_REQUEST'],
+    ];
+    for (const [node, body, status, code] of refused) {
+      const answer = await accept(node, body);
+      expect({ node, body, status: answer.status, code: (answer.body as { code?: string }).code }).toEqual({
+        node,
+        body,
+        status,
+        code,
+      });
+    }
+
+    const accepted = await accept(FS, { ...ask, incomingScope: 'OPS' });
+    expect(accepted.status).toBe(201);
+    const side = accepted.body as { id: number };
+    expect(side).toMatchObject({
+      name: 'visual',
+      status: 'ACTIVE',
+      role: 'ACCEPTOR',
+      configurationType: 'VISUAL',
+      localShortName: 'fs',
+      remoteShortName: 'jira',
+      incomingScope: 'OPS',
+      remoteConnectionId: initiator.id,
+      communication: { type: 'PUBLIC', remoteUrl: emulator.nodeUrl(JIRA) },
+    });
+    expect((await call(JIRA, 'GET', `/connections/${initiator.id}`)).body).toMatchObject({
+      status: 'ACTIVE',
+      remoteConnectionId: side.id,
+    });
+    // A replay on the node that accepted it names the connection made the first time.
+    expect(await accept(FS, ask)).toMatchObject({
+      status: 409,
+      body: { code: 'CONNECTION_REQUEST_ACCEPTED', connectionId: side.id },
+    });
+    expect(emulator.connections(FS).filter((c) => c.name === 'visual')).toHaveLength(1);
+    // The accepting side is not a request to accept.
+    expect(await accept(JIRA, { initiatorUrl: emulator.nodeUrl(FS), connectionId: side.id })).toMatchObject({
+      status: 409,
+      body: { code: 'NOT_PENDING' },
+    });
+
+    // A connection with a code is accepted with its code, not this way.
+    const script = await call(JIRA, 'POST', '/connections', {
+      body: { ...request, name: 'script', configurationType: 'SCRIPT' },
+    });
+    expect(script.body).toHaveProperty('invitationCode');
+    expect(
+      await accept(FS, {
+        ...ask,
+        connectionId: (script.body as { connection: { id: number } }).connection.id,
+      }),
+    ).toMatchObject({ status: 409, body: { code: 'INVITATION_REQUIRED' } });
+
+    // Durable: after a restart on the same folder the pair is there, and a replay still names it.
+    await emulator.close();
+    emulator = await startEmulator({ dataDir: dir, token: TOKEN, port: 0 });
+    jwts.clear();
+    expect(emulator.connections(FS).find((c) => c.name === 'visual')).toMatchObject({
+      id: side.id,
+      status: 'ACTIVE',
+      remoteConnectionId: initiator.id,
+    });
+    expect(emulator.connections(JIRA).find((c) => c.name === 'visual')).toMatchObject({
+      status: 'ACTIVE',
+      remoteConnectionId: side.id,
+    });
+    expect(await accept(FS, { ...ask, initiatorUrl: emulator.nodeUrl(JIRA) })).toMatchObject({
+      status: 409,
+      body: { code: 'CONNECTION_REQUEST_ACCEPTED', connectionId: side.id },
+    });
   });
 
   test('platform and mode rules answer 400 with a message', async () => {
@@ -353,6 +474,7 @@ describe('emulator answers match the OpenAPI document', () => {
       ['GET', '/connections?limit=abc', {}],
       ['GET', '/connections?expand=everything', {}],
       ['POST', '/invitations/accept', { body: {} }],
+      ['POST', '/connection-requests/accept', { body: { initiatorUrl: 5, connectionId: 1 } }],
       ['POST', '/authenticate', { raw: 'null' }],
     ];
     for (const [method, p, options] of bad) {
@@ -529,6 +651,7 @@ describe('the observed profile: answers match the OpenAPI document and the obser
   const modeledReads: string[] = [];
   const writes: Record<string, { status: number; body: unknown }> = {};
   let listAfterWrites: unknown;
+  const visualLists: unknown[] = [];
 
   const create = async (node: string, body: Record<string, unknown>): Promise<number> => {
     const res = await call(node, 'POST', '/connections', {
@@ -600,6 +723,18 @@ describe('the observed profile: answers match the OpenAPI document and the obser
     writes.accept = await call(JIRA, 'POST', '/invitations/accept', {
       body: { invitationCode: (writes.regenerate.body as { invitationCode: string }).invitationCode },
     });
+    const visual = await create(JIRA, {
+      name: 'visual',
+      configurationType: 'VISUAL',
+      communication: { type: 'PUBLIC', remoteUrl: emulator.nodeUrl(FS) },
+    });
+    writes.acceptRequest = await call(FS, 'POST', '/connection-requests/accept', {
+      body: { initiatorUrl: emulator.nodeUrl(JIRA), connectionId: visual },
+    });
+    visualLists.push(
+      (await call(JIRA, 'GET', '/connections')).body,
+      (await call(FS, 'GET', '/connections')).body,
+    );
     writes.delete = await call(FS, 'DELETE', `/connections/${ids.public}`);
     listAfterWrites = (await call(FS, 'GET', '/connections')).body;
   });
@@ -655,15 +790,45 @@ describe('the observed profile: answers match the OpenAPI document and the obser
       triggers: 200,
       regenerate: 200,
       accept: 201,
+      acceptRequest: 201,
       delete: 204,
     });
+    // The Visual connection, accepted on the other node without a code: both sides ACTIVE.
+    expect(visualLists).toEqual([
+      expect.objectContaining({
+        results: expect.arrayContaining([
+          {
+            id: expect.any(Number),
+            name: 'visual',
+            status: 'ACTIVE',
+            communication: { remoteUrl: emulator.nodeUrl(FS) },
+          },
+        ]),
+      }),
+      expect.objectContaining({
+        results: expect.arrayContaining([
+          {
+            id: expect.any(Number),
+            name: 'visual',
+            status: 'ACTIVE',
+            communication: { remoteUrl: emulator.nodeUrl(JIRA) },
+          },
+        ]),
+      }),
+    ]);
     expect(writes.patch?.body).toMatchObject({ status: 'DEACTIVATED', configurationType: 'AI_ASSIST' });
     expect(listAfterWrites).toEqual({
-      total: 3,
+      total: 4,
       results: [
         { id: ids.private, name: 'private', status: 'ACTIVE', communication: {} },
         { id: ids.local, name: 'local', status: 'DEACTIVATED', communication: {} },
         { id: ids.written, name: 'written', status: 'PENDING', communication: {} },
+        {
+          id: (writes.acceptRequest?.body as { id: number }).id,
+          name: 'visual',
+          status: 'ACTIVE',
+          communication: { remoteUrl: emulator.nodeUrl(JIRA) },
+        },
       ],
     });
     // Stored in full, whatever the profile shows.

@@ -56,9 +56,12 @@ export interface StoredConnection extends Omit<
   /** Script mode only. */
   rules?: Rules;
   triggers: Trigger[];
-  /** The current invitation code while PENDING (a secret; never logged). */
+  /** The current invitation code while PENDING (a secret; never logged); never set in Visual mode. */
   invitationCode?: string;
-  /** The other side, once accepted on another emulated node. */
+  /**
+   * The other side, once accepted on another emulated node (with a code, or for Visual without
+   * one): what a replayed acceptance of a Visual connection names.
+   */
   peer?: { node: string; id: number };
 }
 

@@ -7,7 +7,13 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse, stringify } from 'yaml';
 import { apiDescriptionLinks, parseApiDescription } from '../provider/api/adapter';
-import { APPLY_NEEDS, contractOperations, fieldPresence, offers } from '../provider/cli/check-node';
+import {
+  APPLY_NEEDS,
+  CODELESS_ACCEPT_NEEDS,
+  contractOperations,
+  fieldPresence,
+  offers,
+} from '../provider/cli/check-node';
 import { ROOT } from './helpers';
 import { workspace, type Workspace } from './reconcile-helpers';
 
@@ -248,6 +254,57 @@ describe('check-node with a node that has a /swagger', () => {
     }
   });
 
+  test('accepting a Visual connection is needed by apply only on a node where the file accepts one', async () => {
+    const f = await front(ws, (p) =>
+      p === '/nodes/acme-jira/swagger'
+        ? {
+            status: 200,
+            headers: { 'content-type': 'application/json' },
+            body: swagger2(['acceptConnectionRequest']),
+          }
+        : undefined,
+    );
+    const env = {
+      ACME_JIRA_URL: f.nodeUrl('acme-jira'),
+      ACME_ZENDESK_URL: ws.emulator.nodeUrl('acme-zendesk'),
+      ACME_ZENDESK_TOKEN: ws.token,
+    };
+    const visualOp = (node: NodeJson) =>
+      node.operations.find((o) => o.operation_id === 'acceptConnectionRequest');
+    try {
+      // No Visual connection in the file: missing, but not a reason to refuse the node.
+      const before = await checkJson(['--node', 'acme-jira'], env);
+      expect(before.code).toBe(0);
+      expect(jira(before.json).missing).toEqual(['acceptConnectionRequest']);
+      expect(visualOp(jira(before.json))).toMatchObject({ offered: false, needed_by_apply: false });
+      const text = await ws.cli(['check-node', ...FILE, '--node', 'acme-jira'], env);
+      expect(text.stdout).toMatch(
+        /MISSING +POST +\/connection-requests\/accept +acceptConnectionRequest \(used by apply only/,
+      );
+
+      // A Visual connection accepted on acme-jira: apply needs it there.
+      ws.edit((t) =>
+        t
+          .replace(
+            'connections:\n',
+            'connections:\n  - {name: visual, node: acme-zendesk, localShortName: z, remoteShortName: j, mode: visual, remote: {node: acme-jira}}\n',
+          )
+          .replace(
+            'nodes:\n',
+            'nodes:\n  acme-zendesk: {url: "${ACME_ZENDESK_URL}", platform: zendesk, token: "${ACME_ZENDESK_TOKEN}"}\n',
+          ),
+      );
+      const after = await checkJson(['--node', 'acme-jira'], env);
+      expect(after.code).toBe(1);
+      expect(visualOp(jira(after.json))).toMatchObject({ offered: false, needed_by_apply: true });
+      expect(jira(after.json).reasons).toEqual([
+        'missing operations apply needs: POST /connection-requests/accept (acceptConnectionRequest)',
+      ]);
+    } finally {
+      await f.close();
+    }
+  });
+
   test('a complete swagger: exit 0, every operation offered', async () => {
     const f = await front(ws, (p) =>
       p === '/nodes/acme-jira/swagger'
@@ -351,7 +408,7 @@ describe('check-node with a node that ignores the modeled refinements of the lis
 describe('the pieces', () => {
   test('every operation apply needs is in the contract document', () => {
     const ids = contractOperations().map((o) => o.operationId);
-    for (const id of APPLY_NEEDS) expect(ids).toContain(id);
+    for (const id of [...APPLY_NEEDS, ...CODELESS_ACCEPT_NEEDS]) expect(ids).toContain(id);
   });
 
   test('API descriptions: OpenAPI 3 server paths, Swagger 2 base paths, and no description in HTML', () => {

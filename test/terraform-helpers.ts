@@ -37,8 +37,14 @@ export interface TfWorkspace {
   close(): Promise<void>;
 }
 
-/** The terraform and provider blocks; node URLs are `${VAR}` references the provider expands (`$$` escapes them for HCL). */
-export function providerBlock(owner = 'tf-team'): string {
+/**
+ * The terraform and provider blocks; node URLs are `${VAR}` references the provider expands (`$$`
+ * escapes them for HCL). `extraNodes` are declared after the two default ones: `[name, platform, URL variable]`.
+ */
+export function providerBlock(
+  owner = 'tf-team',
+  extraNodes: ReadonlyArray<readonly [name: string, platform: string, urlVar: string]> = [],
+): string {
   const version = (JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as { version: string })
     .version;
   const node = (name: string, platform: string, urlVar: string) =>
@@ -64,16 +70,27 @@ export function providerBlock(owner = 'tf-team'): string {
     `  owner = "${owner}"`,
     node('acme-freshservice', 'freshservice', 'FS_URL'),
     node('acme-jira', 'jira-cloud', 'JIRA_URL'),
+    ...extraNodes.map(([name, platform, urlVar]) => node(name, platform, urlVar)),
     '}',
     '',
   ].join('\n');
 }
 
-/** A folder with the provider installed as an implied local mirror, and an emulator. */
-export async function tfWorkspace(): Promise<TfWorkspace> {
+/**
+ * A folder with the provider installed as an implied local mirror, and an emulator (of `nodes`,
+ * the emulator's default nodes unless given; `ZD_URL` is the URL of a node named `acme-zendesk`).
+ */
+export async function tfWorkspace(
+  options: { nodes?: Parameters<typeof startEmulator>[0]['nodes'] } = {},
+): Promise<TfWorkspace> {
   const { dir, cleanup } = tempDir('exalate-tf-');
   const token = `tok-${randomBytes(12).toString('hex')}`;
-  const emulator = await startEmulator({ dataDir: path.join(dir, '.data'), token, port: 0 });
+  const emulator = await startEmulator({
+    dataDir: path.join(dir, '.data'),
+    token,
+    port: 0,
+    ...(options.nodes ? { nodes: options.nodes } : {}),
+  });
   const cliConfig = path.join(dir, 'cli.tfrc');
   writeFileSync(cliConfig, '');
   mkdirSync(path.join(dir, 'home'));
@@ -86,6 +103,7 @@ export async function tfWorkspace(): Promise<TfWorkspace> {
     EXA_TOKEN: token,
     FS_URL: emulator.nodeUrl('acme-freshservice'),
     JIRA_URL: emulator.nodeUrl('acme-jira'),
+    ZD_URL: emulator.nodeUrl('acme-zendesk'),
   };
   const install = spawnSync(process.execPath, [BIN, 'provider', 'install', '--format', 'json'], {
     cwd: dir,

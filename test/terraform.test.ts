@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import * as path from 'node:path';
 import { providerBlock, requireTerraform, tfWorkspace, type TfWorkspace } from './terraform-helpers';
 import { ROOT } from './helpers';
+import { partnerReason } from '../provider/model/platforms';
 
 const RESOURCES = `
 resource "exalate_connection" "private" {
@@ -319,6 +320,81 @@ describe('exalate_connection with the real Terraform', () => {
       triggers: [{ entity_type: 'ticket', query: 'priority:4', active: true, notes: '' }],
     });
     expect(outputs.names?.value).toEqual(['sd-to-eng:ACCEPTOR:script:tf-team']);
+  });
+});
+
+describe('a Visual connection between two declared nodes', () => {
+  test('is accepted on remote_node without a code: invitation_code stays null, no code is ever asked for', async () => {
+    // GIVEN a workspace whose emulator also serves a Zendesk node (Zendesk and Jira offer Visual)
+    await ws.close();
+    ws = await tfWorkspace({
+      nodes: { 'acme-freshservice': 'freshservice', 'acme-jira': 'jira-cloud', 'acme-zendesk': 'zendesk' },
+    });
+    ws.write(
+      'main.tf',
+      providerBlock('tf-team', [['acme-zendesk', 'zendesk', 'ZD_URL']]) +
+        [
+          'resource "exalate_connection" "visual" {',
+          '  name              = "support-to-eng"',
+          '  node              = "acme-zendesk"',
+          '  local_short_name  = "support"',
+          '  remote_short_name = "eng"',
+          '  mode              = "visual"',
+          '  remote_node       = "acme-jira"',
+          '  incoming_scope    = "ENG"',
+          '}',
+        ].join('\n'),
+    );
+    ok(await ws.tf(['init']));
+
+    // WHEN applied
+    ok(await ws.tf(['apply', '-auto-approve']));
+
+    // THEN both sides are ACTIVE and paired, and no node was asked for a code
+    const initiator = (await ws.list('acme-zendesk')).find((c) => c.name === 'support-to-eng');
+    expect(initiator).toMatchObject({ status: 'ACTIVE', role: 'INITIATOR', configurationType: 'VISUAL' });
+    expect((await ws.list('acme-jira')).find((c) => c.name === 'support-to-eng')).toMatchObject({
+      status: 'ACTIVE',
+      role: 'ACCEPTOR',
+      incomingScope: 'ENG',
+      remoteConnectionId: initiator?.id,
+    });
+    const state = JSON.parse((await ws.tf(['show', '-json'])).stdout) as {
+      values: { root_module: { resources: { name: string; values: Record<string, unknown> }[] } };
+    };
+    expect(state.values.root_module.resources.find((r) => r.name === 'visual')?.values).toMatchObject({
+      status: 'ACTIVE',
+      accepting_status: 'ACTIVE',
+      invitation_code: null,
+    });
+    expect((await ws.tf(['plan', '-detailed-exitcode'])).code).toBe(0);
+    expect(ws.emulator.requests.filter((r) => /\/invitations?(\/|$|\?)/.test(r.path))).toEqual([]);
+    expect(
+      ws.emulator.requests.filter((r) => r.path === '/connection-requests/accept').map((r) => r.status),
+    ).toEqual([201]);
+  });
+
+  test('to a remote URL it is refused at plan time with validate’s message, pointing at the mode', async () => {
+    ws.write(
+      'main.tf',
+      providerBlock() +
+        [
+          'resource "exalate_connection" "visual" {',
+          '  name              = "to-partner"',
+          '  node              = "acme-jira"',
+          '  local_short_name  = "a"',
+          '  remote_short_name = "b"',
+          '  mode              = "visual"',
+          '  remote_url        = "https://partner.example.com"',
+          '}',
+        ].join('\n'),
+    );
+    ok(await ws.tf(['init']));
+    const plan = await ws.tf(['plan']);
+    expect(plan.code).toBe(1);
+    expect(plan.stderr.replace(/\s+/g, ' ')).toContain(partnerReason('visual', 'public', false));
+    expect(plan.stderr).toContain('with exalate_connection.visual');
+    expect(plan.stderr).toMatch(/\d+: +mode += "visual"/);
   });
 });
 

@@ -2,6 +2,7 @@ import { mkdirSync, symlinkSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../provider/config/load';
 import { MAX_FILE_BYTES } from '../provider/config/source';
+import { partnerReason } from '../provider/model/platforms';
 import { tempDir } from './helpers';
 
 // A corpus of bad files: each must produce the listed findings, at exactly these positions.
@@ -340,6 +341,60 @@ describe('the platform table as the docs have it', () => {
     const result = await loadConfig('c.exalate.yaml', { cwd: folder });
     expect(result.findings.map((f) => [f.line, f.col, f.message])).toEqual(expected);
     expect(result.state !== undefined).toBe(expected.length === 0);
+  });
+});
+
+describe('Visual mode has no invitation code: the tool accepts it on a declared node', () => {
+  const { dir, cleanup } = tempDir();
+  afterAll(cleanup);
+  const two = (remote: string) => `version: 1
+nodes:
+  jira:
+    url: https://jira.example.com
+    platform: jira-cloud
+    token: \${JIRA_TOKEN}
+  ado:
+    url: https://ado.example.com
+    platform: azure-devops
+    token: \${ADO_TOKEN}
+connections:
+  - name: c1
+    node: jira
+    localShortName: a
+    remoteShortName: b
+    mode: visual
+    remote: ${remote}
+`;
+  const findings = async (name: string, text: string) => {
+    const folder = path.join(dir, name);
+    mkdirSync(folder, { recursive: true });
+    writeFileSync(path.join(folder, 'c.exalate.yaml'), text);
+    const result = await loadConfig('c.exalate.yaml', { cwd: folder });
+    return result.findings.map((f) => [f.line, f.col, f.pointer, f.severity, f.message]);
+  };
+
+  test('to a partner reached by remote.url: an error at its mode', async () => {
+    expect(await findings('url', two('{url: "https://partner.example.com"}'))).toEqual([
+      [16, 11, '/connections/0/mode', 'error', partnerReason('visual', 'public', false)],
+    ]);
+    // The same on every platform offering Visual, and only for Visual.
+    expect(
+      await findings(
+        'zendesk',
+        row('zendesk', '    mode: visual\n    remote: {url: "https://x.example.com"}\n'),
+      ),
+    ).toEqual([[12, 11, '/connections/0/mode', 'error', partnerReason('visual', 'public', false)]]);
+    expect(
+      await findings(
+        'basic',
+        row('zendesk', '    mode: basic\n    remote: {url: "https://x.example.com"}\n'),
+      ),
+    ).toEqual([]);
+  });
+
+  test('between two declared nodes that both offer it, and local, it is valid', async () => {
+    expect(await findings('declared', two('{node: ado}'))).toEqual([]);
+    expect(await findings('local', row('zendesk', '    mode: visual\n    remote: {node: n}\n'))).toEqual([]);
   });
 });
 

@@ -15,6 +15,7 @@ import {
   JWT_RESPONSE_HEADER,
   MAX_PAGE_SIZE,
   MODELED_TEXT_FIELDS,
+  type AcceptConnectionRequest,
   type AcceptInvitationRequest,
   type Connection,
   type CreateConnectionRequest,
@@ -131,6 +132,16 @@ export const calls = {
   acceptInvitation: (request: AcceptInvitationRequest): ApiCall => ({
     method: 'POST',
     path: '/invitations/accept',
+    body: request,
+    idempotent: false,
+  }),
+  /**
+   * Accept a connection without a code (Visual mode) on this node. Not blindly repeatable: a
+   * replay answers 409 with the `connectionId` this node made, which the client reads instead.
+   */
+  acceptConnectionRequest: (request: AcceptConnectionRequest): ApiCall => ({
+    method: 'POST',
+    path: '/connection-requests/accept',
     body: request,
     idempotent: false,
   }),
@@ -318,7 +329,7 @@ export function parseInvitation(value: unknown): Invitation {
   };
 }
 
-/** Error bodies: observed `{message}`, modeled `{message, code}` (plus `connectionId` on a replayed accept). */
+/** Error bodies: observed `{message}`, modeled `{message, code}` (plus `connectionId` on a replayed accept of either kind). */
 export function parseErrorBody(value: unknown): { message?: string; code?: string; connectionId?: number } {
   if (typeof value !== 'object' || value === null) return {};
   const o = value as Json;

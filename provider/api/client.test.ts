@@ -238,6 +238,39 @@ describe('NodeClient operations against the emulator', () => {
     expect((await caught(fs.getInvitation(created.connection.id))).code).toBe('EXALATE_CONFLICT');
   });
 
+  test('Visual: created without a code, accepted on the other node by its URL and id, once', async () => {
+    const jira = h.client(JIRA);
+    const fs = h.client(FS);
+    const visual = request('vis', {
+      configurationType: 'VISUAL',
+      communication: { type: 'PUBLIC', remoteUrl: h.emulator.nodeUrl(FS) },
+    });
+    const created = await jira.createConnection(visual);
+    expect(created.connection.status).toBe('PENDING');
+    expect(created.invitationCode).toBeUndefined();
+    expect((await caught(jira.getInvitation(created.connection.id))).serverCode).toBe('NO_INVITATION_CODE');
+    const ask = { initiatorUrl: h.emulator.nodeUrl(JIRA), connectionId: created.connection.id };
+    expect((await caught(jira.acceptConnectionRequest(ask))).serverCode).toBe('WRONG_NODE');
+    const accepted = await fs.acceptConnectionRequest({ ...ask, incomingScope: 'OPS' });
+    expect(accepted).toMatchObject({
+      name: 'vis',
+      role: 'ACCEPTOR',
+      status: 'ACTIVE',
+      incomingScope: 'OPS',
+      remoteConnectionId: created.connection.id,
+    });
+    expect(await jira.getConnection(created.connection.id)).toMatchObject({
+      status: 'ACTIVE',
+      remoteConnectionId: accepted.id,
+    });
+    const again = await caught(fs.acceptConnectionRequest(ask));
+    expect(again).toMatchObject({
+      code: 'EXALATE_CONFLICT',
+      serverCode: 'CONNECTION_REQUEST_ACCEPTED',
+      connectionId: accepted.id,
+    });
+  });
+
   test('a public invitation is accepted only on the node its remoteUrl names', async () => {
     const fs = h.client(FS);
     const jira = h.client(JIRA);
@@ -527,6 +560,39 @@ describe('createConnection after an ambiguous failure never duplicates', () => {
     const accepted = await jira.acceptInvitation({ invitationCode: created.invitationCode as string });
     expect(accepted).toMatchObject({ name: 'acc', role: 'ACCEPTOR' });
     expect(h.emulator.connections(JIRA).filter((x) => x.name === 'acc')).toHaveLength(1);
+  });
+
+  test('a lost answer to a Visual create: looked up, adopted without a code (it has none)', async () => {
+    const jira = h.client(JIRA);
+    await jira.info();
+    h.emulator.injectFaults({ kind: 'lost-response', method: 'POST', path: '/connections' });
+    const created = await jira.createConnection(
+      request('lost-vis', {
+        configurationType: 'VISUAL',
+        communication: { type: 'PUBLIC', remoteUrl: h.emulator.nodeUrl(FS) },
+      }),
+    );
+    expect(created).toEqual({ connection: expect.objectContaining({ name: 'lost-vis', status: 'PENDING' }) });
+    expect(h.emulator.requests.some((r) => r.path.endsWith('/invitation'))).toBe(false);
+  });
+
+  test('a lost acceptance answer of a Visual connection: the retry finds the connection this node made', async () => {
+    const jira = h.client(JIRA);
+    const fs = h.client(FS);
+    const created = await jira.createConnection(
+      request('acc-vis', {
+        configurationType: 'VISUAL',
+        communication: { type: 'PUBLIC', remoteUrl: h.emulator.nodeUrl(FS) },
+      }),
+    );
+    await fs.info();
+    h.emulator.injectFaults({ kind: 'lost-response', node: FS, path: '/connection-requests/accept' });
+    const accepted = await fs.acceptConnectionRequest({
+      initiatorUrl: h.emulator.nodeUrl(JIRA),
+      connectionId: created.connection.id,
+    });
+    expect(accepted).toMatchObject({ name: 'acc-vis', role: 'ACCEPTOR', status: 'ACTIVE' });
+    expect(h.emulator.connections(FS).filter((x) => x.name === 'acc-vis')).toHaveLength(1);
   });
 
   test('a lost update answer with If-Match: the retry meets 412 and returns the applied change', async () => {

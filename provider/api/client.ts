@@ -21,13 +21,15 @@ import {
   parseTriggers,
   type ApiCall,
 } from './adapter';
-import { API_BASE, MAX_PAGE_SIZE, MAX_RULE_BYTES } from './contract';
+import { API_BASE, MAX_PAGE_SIZE, MAX_RULE_BYTES, modeOf } from './contract';
 import { JwtAuth } from './auth';
 import { ExalateError, Redactor } from './errors';
 import { Transport, type ClientLogger } from './transport';
 import { TokenBucket } from '../util/token-bucket';
 import { nodeUrlProblem } from '../model/url';
+import { INVITATION_CODE } from '../model/platforms';
 import type {
+  AcceptConnectionRequest,
   AcceptInvitationRequest,
   ApiDescriptionResult,
   Connection,
@@ -338,26 +340,11 @@ export class NodeClient implements NodeApi {
 
   async acceptInvitation(accept: AcceptInvitationRequest): Promise<Connection> {
     this.redactor.add(accept.invitationCode);
-    const call = calls.acceptInvitation(accept);
-    let ambiguous: ExalateError | undefined;
-    // One retry at most: a code is single-use, so the node itself refuses a second acceptance.
-    for (let attempt = 0; attempt < 2; attempt++) {
-      try {
-        const response = await this.send(call, 'acceptInvitation');
-        return this.parse(call, parseConnection, response.body);
-      } catch (error) {
-        if (!ExalateError.isExalateError(error)) throw error;
-        if (ambiguous && error.code === 'EXALATE_CONFLICT') {
-          // Modeled: replaying a code on the node that accepted it names the connection it made.
-          if (error.connectionId !== undefined) return this.getConnection(error.connectionId);
-          throw ambiguous;
-        }
-        if (!error.ambiguous || attempt > 0) throw error;
-        ambiguous = error;
-        await this.transport.wait(this.transport.backoff(0), 'acceptInvitation');
-      }
-    }
-    throw ambiguous ?? new ExalateError('EXALATE_NETWORK', 'acceptInvitation failed');
+    return this.accept(calls.acceptInvitation(accept), 'acceptInvitation');
+  }
+
+  async acceptConnectionRequest(accept: AcceptConnectionRequest): Promise<Connection> {
+    return this.accept(calls.acceptConnectionRequest(accept), 'acceptConnectionRequest');
   }
 
   async getRules(id: number): Promise<Rules> {
@@ -545,13 +532,46 @@ export class NodeClient implements NodeApi {
     }
   }
 
-  /** A connection found after an ambiguous create: its invitation code is fetched when pending. */
+  /**
+   * A connection found after an ambiguous create: its invitation code is fetched when pending
+   * (a Visual one has none).
+   */
   private async adopt(found: Connection): Promise<CreatedConnection> {
-    if (found.status === 'PENDING' && found.communication.type !== 'LOCAL') {
+    const mode = modeOf(found.configurationType);
+    if (
+      found.status === 'PENDING' &&
+      found.communication.type !== 'LOCAL' &&
+      (mode === undefined || INVITATION_CODE[mode])
+    ) {
       const invitation = await this.getInvitation(found.id);
       return { connection: found, invitationCode: invitation.invitationCode };
     }
     return { connection: found };
+  }
+
+  /**
+   * An acceptance (of a code, or of a request without one), retried once at most: the node itself
+   * refuses a second acceptance of the same thing, and names the connection it made (modeled) when
+   * the replay comes to the node that accepted it, so a lost answer is recovered, never doubled.
+   */
+  private async accept(call: ApiCall, operation: string): Promise<Connection> {
+    let ambiguous: ExalateError | undefined;
+    for (let attempt = 0; attempt < 2; attempt++) {
+      try {
+        const response = await this.send(call, operation);
+        return this.parse(call, parseConnection, response.body);
+      } catch (error) {
+        if (!ExalateError.isExalateError(error)) throw error;
+        if (ambiguous && error.code === 'EXALATE_CONFLICT') {
+          if (error.connectionId !== undefined) return this.getConnection(error.connectionId);
+          throw ambiguous;
+        }
+        if (!error.ambiguous || attempt > 0) throw error;
+        ambiguous = error;
+        await this.transport.wait(this.transport.backoff(0), operation);
+      }
+    }
+    throw ambiguous ?? new ExalateError('EXALATE_NETWORK', `${operation} failed`);
   }
 
   /**

@@ -141,7 +141,10 @@ export interface CreateConnectionRequest {
 
 export interface CreatedConnection {
   connection: Connection;
-  /** Produced for PUBLIC and PRIVATE connections (status PENDING); a secret. */
+  /**
+   * Produced for PUBLIC and PRIVATE connections (status PENDING), except in Visual mode, which an
+   * admin accepts on the other side without a code (`acceptConnectionRequest`); a secret.
+   */
   invitationCode?: string;
 }
 
@@ -157,5 +160,17 @@ export interface Invitation {
 
 export interface AcceptInvitationRequest {
   invitationCode: string;
+  incomingScope?: string;
+}
+
+/**
+ * Accepting, on the node its `remoteUrl` names, a connection that has no invitation code (Visual
+ * mode): the initiating node's URL and the initiator's connection id say which one.
+ */
+export interface AcceptConnectionRequest {
+  /** The initiating node's URL (as the accepting node knows it). */
+  initiatorUrl: string;
+  /** The id of the initiating side's connection on that node. */
+  connectionId: number;
   incomingScope?: string;
 }

@@ -4,6 +4,7 @@
  * outside `provider/api` builds a URL.
  */
 import type {
+  AcceptConnectionRequest,
   AcceptInvitationRequest,
   Connection,
   CreateConnectionRequest,
@@ -84,6 +85,8 @@ export interface NodeApi {
   acceptInvitation(request: AcceptInvitationRequest): Promise<Connection>;
   /** A secret read elsewhere (a code kept from before): redacted from every message from now on. */
   redactSecret?(value: string): void;
+  /** Accept, on this node, a connection that has no invitation code (Visual mode); answers this node's side. */
+  acceptConnectionRequest(request: AcceptConnectionRequest): Promise<Connection>;
   getRules(id: number): Promise<Rules>;
   putRules(id: number, rules: Rules, expectedVersion?: number): Promise<Connection>;
   getTriggers(id: number): Promise<Trigger[]>;

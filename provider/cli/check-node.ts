@@ -12,7 +12,9 @@ import { ExalateError } from '../api/errors';
 import type { ApiDescription, ApiDescriptionResult, Connection, ListingProbe, NodeApi } from '../api/types';
 import { DEFAULT_CONFIG_FILE } from '../config/load';
 import { openWorkspace } from '../engine/session';
+import type { DesiredState } from '../model/connection';
 import { errors } from '../model/errors';
+import { INVITATION_CODE } from '../model/platforms';
 import { mapLimit } from '../util/concurrency';
 import { packageRoot } from '../util/paths';
 import { parseCommandArgs } from './args';
@@ -27,7 +29,8 @@ Read-only: check that a node offers what exalate-iac needs, before the first app
 declared in FILE (or only NAME) it authenticates, lists the connections, reads the node's own API
 description at <node-url>/swagger, and reports:
   - which operations of exalate-iac's contract the node offers and which are missing
-    (schemas/exalate-node-api.openapi.yaml; method and path, whatever the parameter names);
+    (schemas/exalate-node-api.openapi.yaml; method and path, whatever the parameter names;
+    accepting a visual connection is needed only on a node where FILE accepts one);
   - which modeled fields the listed connections carry (fields a node does not report are not
     compared by plan, drift or apply);
   - whether paging, expand and the name filter are honoured (the client falls back when not).
@@ -54,6 +57,20 @@ export const APPLY_NEEDS: readonly string[] = [
   'getTriggers',
   'putTriggers',
 ];
+
+/**
+ * Operations `apply` calls only on a node where the file declares a connection to accept without
+ * an invitation code (Visual mode, `remote.node` naming that node): a node without them is ready
+ * for every other connection.
+ */
+export const CODELESS_ACCEPT_NEEDS: readonly string[] = ['acceptConnectionRequest'];
+
+/** Whether the connections of `state` make apply accept a connection without a code on `node`. */
+export function acceptsWithoutCode(state: DesiredState, node: string): boolean {
+  return state.connections.some(
+    (c) => c.remote?.node === node && c.type !== 'local' && !INVITATION_CODE[c.mode],
+  );
+}
 
 /** The modeled fields of a listed connection (`id`, `name`, `status`, `communication.remoteUrl` are observed). */
 export const MODELED_FIELDS = [
@@ -189,6 +206,7 @@ export async function checkNode(
   platform: string,
   client: NodeApi,
   contract: readonly ContractOperation[],
+  options: { acceptsWithoutCode?: boolean } = {},
 ): Promise<NodeCheck> {
   const check: NodeCheck = {
     node: name,
@@ -234,7 +252,9 @@ export async function checkNode(
     }
     check.operations = contract.map((op) => ({
       ...op,
-      neededByApply: APPLY_NEEDS.includes(op.operationId),
+      neededByApply:
+        APPLY_NEEDS.includes(op.operationId) ||
+        (options.acceptsWithoutCode === true && CODELESS_ACCEPT_NEEDS.includes(op.operationId)),
       offered: answered.has(op.operationId) ? true : swagger.found ? offers(swagger.description, op) : null,
     }));
     const missing = check.operations.filter((o) => o.neededByApply && o.offered === false);
@@ -329,7 +349,7 @@ function renderText(checks: NodeCheck[]): string {
       for (const o of c.operations) {
         const mark = o.offered === true ? 'offered' : o.offered === false ? 'MISSING' : 'unverified';
         out.push(
-          `    ${mark.padEnd(10)} ${o.method.padEnd(6)} ${o.path}  ${o.operationId}${o.neededByApply ? '' : ' (not used by apply)'} [${o.source}]`,
+          `    ${mark.padEnd(10)} ${o.method.padEnd(6)} ${o.path}  ${o.operationId}${o.neededByApply ? '' : CODELESS_ACCEPT_NEEDS.includes(o.operationId) ? ' (used by apply only to accept visual connections here)' : ' (not used by apply)'} [${o.source}]`,
         );
       }
     }
@@ -368,7 +388,9 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
       const node = ws.resolved.get(name);
       const client = ws.clients.get(name);
       if (!node || !client) throw new Error(`check-node: node '${name}' has no client`);
-      return checkNode(name, node.url, node.platform, client, contract);
+      return checkNode(name, node.url, node.platform, client, contract, {
+        acceptsWithoutCode: acceptsWithoutCode(ws.state, name),
+      });
     });
   } finally {
     await ws.close();

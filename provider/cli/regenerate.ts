@@ -9,7 +9,9 @@ import {
   writeGithubOutputs,
   writeOutputs,
 } from '../engine/outputs';
+import { acceptsWithCode } from '../engine/plan';
 import { openWorkspace } from '../engine/session';
+import { modeOf } from '../api/contract';
 import { errors } from '../model/errors';
 import { parseCommandArgs } from './args';
 import { engineContext, type Deps, NODE_ENVIRONMENT_HELP } from './context';
@@ -57,6 +59,8 @@ export async function run(argv: string[], io: Io, deps: Deps): Promise<number> {
     const client = ws.clients.get(declared.node);
     const live = await client?.findConnectionByName(name);
     if (!client || !live) throw errors.notOnNode(declared.node, name);
+    if (!acceptsWithCode(live, declared.mode))
+      throw errors.noInvitationCode(declared.node, name, modeOf(live.configurationType) ?? declared.mode);
     if (live.status !== 'PENDING') throw errors.notPending(declared.node, name, live.status);
     if (!args.values.yes) {
       if (!io.isTty || !io.confirm) {

@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { DEFAULT_CONFIG_FILE } from '../config/load';
-import type { FieldChange, Plan, PlannedAction } from '../engine/plan';
+import { acceptsWithCode, type FieldChange, type Plan, type PlannedAction } from '../engine/plan';
 import { summarize } from '../engine/summary';
 import { term } from './terminal';
 
@@ -124,9 +124,13 @@ export function renderText(plan: Plan, options: { colour?: boolean; now?: Date }
   const sameName = (a: PlannedAction) => plan.actions.some((b) => b !== a && b.name === a.name && b.desired);
   for (const a of pending) {
     const old = age(a.live?.invitationCreatedAt, now);
-    out.push(
-      `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${term(a.reason)}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${term(shellWord(a.name))}${sameName(a) ? ` --node ${term(a.node)}` : ''}${fileOption(plan.configFile)}\` replaces it`,
-    );
+    const title = `  ${paint('pending', `${SYMBOL.pending} ${actionTitle(a)}`)}: ${term(a.reason)}`;
+    // A Visual connection has no code to show or replace.
+    if (!acceptsWithCode(a.snapshot, a.desired?.mode)) out.push(title);
+    else
+      out.push(
+        `${title}${old ? ` (invitation ${old} old)` : ''}; \`exalate-iac output\` shows the code, \`exalate-iac regenerate ${term(shellWord(a.name))}${sameName(a) ? ` --node ${term(a.node)}` : ''}${fileOption(plan.configFile)}\` replaces it`,
+      );
   }
   if (pending.length > 0) out.push('');
   for (const [node, fields] of Object.entries(plan.unknown))

@@ -4,7 +4,14 @@
  * name.
  */
 import { connectionType } from '../model/connection';
-import { isMode, isPlatform, RULES_EDITABLE, unavailableReason, type Platform } from '../model/platforms';
+import {
+  isMode,
+  isPlatform,
+  partnerReason,
+  RULES_EDITABLE,
+  unavailableReason,
+  type Platform,
+} from '../model/platforms';
 import { nodeUrlProblem } from '../model/url';
 import type { RuleFiles } from './rules';
 import type { SchemaProblem } from './schema-check';
@@ -181,6 +188,10 @@ export function checkSemantics(root: unknown, rules: RuleFiles): Problem[] {
             message: `the remote node '${remoteNode}': ${otherReason}`,
           });
       }
+      // Visual: no code to hand over, so the other side must be a node the tool can accept on.
+      const partner =
+        !reason && remoteUrl !== undefined ? partnerReason(mode, type, remoteNode !== undefined) : undefined;
+      if (partner) problems.push({ path: at('mode'), atKey: false, message: partner });
     }
 
     const ruleRefs = isRecord(c.rules) ? c.rules : undefined;

@@ -6,6 +6,7 @@ import { connectionTypeOf, modeOf, type Connection } from '../api/contract';
 import type { FieldKey } from '../model/fields';
 import { normalizeTriggers } from '../model/normalize';
 import { readOwnership } from '../model/ownership';
+import { INVITATION_CODE } from '../model/platforms';
 
 export interface AdoptContext {
   /** The node the connection is on. */
@@ -62,11 +63,14 @@ export function adoptedValues(c: Connection, ctx: AdoptContext): Adopted {
   };
   if (type === 'local') values['remote.node'] = ctx.node;
   else if (type === 'public') {
-    const declared = c.status === 'PENDING' ? undefined : ctx.declaredByUrl(c.communication.remoteUrl);
+    // Visual has no invitation code: the tool accepts it itself on a declared node, pending or not.
+    const codeless = !INVITATION_CODE[mode];
+    const declared =
+      c.status === 'PENDING' && !codeless ? undefined : ctx.declaredByUrl(c.communication.remoteUrl);
     const peer = declared ? ctx.counterpart(c) : undefined;
-    if (declared && peer?.node === declared) {
+    if (declared && (peer?.node === declared || codeless)) {
       values['remote.node'] = declared;
-      if (peer.scope !== undefined) values.incomingScope = peer.scope;
+      if (peer?.node === declared && peer.scope !== undefined) values.incomingScope = peer.scope;
     } else {
       values['remote.url'] = c.communication.remoteUrl ?? '';
     }

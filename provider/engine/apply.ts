@@ -17,7 +17,7 @@ import { readConnection } from './live';
 import { remoteUrlOf, type Env, type ResolvedNode } from './nodes';
 import { outputKey, type InvitationOutput } from './outputs';
 import { liveNode } from './live';
-import { findCounterpart, type Plan, type PlannedAction } from './plan';
+import { acceptsWithCode, findCounterpart, type Plan, type PlannedAction } from './plan';
 
 export interface ApplyEvent {
   action: PlannedAction;
@@ -188,8 +188,10 @@ class Step {
   }
 
   /**
-   * Accept the initiator's invitation on the declared remote node. A "name taken" answer is a
-   * success only when the connection there is this initiator's accepting side.
+   * Accept the initiator on the declared remote node: with its invitation code, or, in Visual
+   * mode (no code), by the initiating node's URL and the initiator's id. A "name taken" or
+   * "already accepted" answer is a success only when the connection there is this initiator's
+   * accepting side.
    */
   async accept(
     d: DesiredConnection,
@@ -198,12 +200,16 @@ class Step {
     code: string | undefined,
   ): Promise<void> {
     const other = this.client(acceptOn);
+    const scope = d.incomingScope ? { incomingScope: d.incomingScope } : {};
     try {
-      const invitationCode = code ?? (await this.client(d.node).getInvitation(initiator.id)).invitationCode;
-      await other.acceptInvitation({
-        invitationCode,
-        ...(d.incomingScope ? { incomingScope: d.incomingScope } : {}),
-      });
+      if (acceptsWithCode(initiator, d.mode)) {
+        const invitationCode = code ?? (await this.client(d.node).getInvitation(initiator.id)).invitationCode;
+        await other.acceptInvitation({ invitationCode, ...scope });
+      } else {
+        const initiatorUrl = this.resolved.get(d.node)?.url;
+        if (initiatorUrl === undefined) throw new Error(`node '${d.node}' has no URL to accept it by`);
+        await other.acceptConnectionRequest({ initiatorUrl, connectionId: initiator.id, ...scope });
+      }
     } catch (error) {
       const errorCode = codeOf(error);
       if (errorCode !== 'EXALATE_CONFLICT' && errorCode !== 'EXALATE_GONE') throw error;
@@ -330,6 +336,8 @@ async function run(
         await step.accept(d, a.acceptOn, current, code);
         return `${verb} and accepted on '${a.acceptOn}'`;
       }
+      if (current.status === 'PENDING' && !acceptsWithCode(current, d.mode))
+        return `${verb}; waiting for an admin to accept it on the other side (visual mode: no invitation code)`;
       if (current.status === 'PENDING') {
         const inv = code
           ? { invitationCode: code, createdAt: current.invitationCreatedAt }
@@ -343,7 +351,7 @@ async function run(
       if (!d || !a.live) throw new Error('the plan has no declared connection for this action');
       const current = await step.converge(d, a.snapshot ?? (await step.full(a.node, a.live.id)));
       const updated = `updated ${a.changes.map((c) => c.field).join(', ')}`;
-      if (current.status !== 'PENDING') return updated;
+      if (current.status !== 'PENDING' || !acceptsWithCode(current, d.mode)) return updated;
       // Still waiting for its partner (e.g. created by a run that crashed): keep its code in the outputs.
       await rereadCode(step, a, options, warn);
       return `${updated}; invitation code written to the outputs`;
@@ -362,6 +370,8 @@ async function run(
     case 'pending': {
       // Re-read the code so the outputs hold it even when an earlier run's outputs file is gone.
       if (!a.live) return 'waiting';
+      if (!acceptsWithCode(a.snapshot, d?.mode))
+        return 'waiting for an admin to accept it on the other side (visual mode: no invitation code)';
       await rereadCode(step, a, options, warn);
       return 'waiting for the partner; invitation code written to the outputs';
     }

@@ -2,9 +2,10 @@
  * Planning: compare the declared state with the live nodes and decide, per connection, what to
  * do. Pure and read-only: it takes what `readLive` read and returns values.
  */
-import type { Connection } from '../api/contract';
+import { modeOf, type Connection } from '../api/contract';
 import type { DesiredConnection, DesiredState } from '../model/connection';
 import type { FieldKey } from '../model/fields';
+import { INVITATION_CODE, type Mode } from '../model/platforms';
 import { readOwnership } from '../model/ownership';
 import { normalizeUrl } from '../model/normalize';
 import { UNKNOWN } from '../model/unknown';
@@ -90,6 +91,16 @@ function liveRef(c: Connection): LiveRef {
     ...(c.invitationCreatedAt ? { invitationCreatedAt: c.invitationCreatedAt } : {}),
     ...(c.status === 'ERROR' && c.errorMessage ? { errorMessage: c.errorMessage } : {}),
   };
+}
+
+/**
+ * Whether the other side accepts a connection with an invitation code: not in Visual mode, which
+ * has none. The mode is the one the node reports, else the declared one; when neither is known,
+ * as any other connection (with a code).
+ */
+export function acceptsWithCode(live: Connection | undefined, declared?: Mode): boolean {
+  const mode = modeOf(live?.configurationType) ?? declared;
+  return mode === undefined || INVITATION_CODE[mode];
 }
 
 /** The accepting side of `name` on `node`, if that node holds one pointing back at the initiator. */
@@ -281,7 +292,9 @@ export function computePlan(input: PlanInput): Plan {
         live: ref,
         changes: diff.updates,
         acceptOn,
-        reason: `waiting for acceptance: accept the invitation on '${acceptOn}'`,
+        reason: acceptsWithCode(existing, desired.mode)
+          ? `waiting for acceptance: accept the invitation on '${acceptOn}'`
+          : `waiting for acceptance: accept it on '${acceptOn}' (visual mode: no invitation code)`,
         ...(taken ? { blocked: nameTaken(acceptOn, desired.name) } : {}),
         drift: diff.updates.length > 0,
         ...unknown,
@@ -306,7 +319,9 @@ export function computePlan(input: PlanInput): Plan {
         ...base,
         kind: 'pending',
         live: ref,
-        reason: 'waiting for the partner to accept the invitation',
+        reason: acceptsWithCode(existing, desired.mode)
+          ? 'waiting for the partner to accept the invitation'
+          : 'waiting for an admin to accept it on the other side (visual mode: no invitation code)',
         drift: false,
         ...unknown,
       });

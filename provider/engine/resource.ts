@@ -13,7 +13,14 @@ import { applyPlan, type ApplyResult } from './apply';
 import { isPairedWith } from './diff';
 import { liveNode, readConnection, readNode, type LiveNode, type LiveState } from './live';
 import type { Env, ResolvedNode } from './nodes';
-import { computePlan, findCounterpart, type LiveRef, type Plan, type PlannedAction } from './plan';
+import {
+  acceptsWithCode,
+  computePlan,
+  findCounterpart,
+  type LiveRef,
+  type Plan,
+  type PlannedAction,
+} from './plan';
 
 export interface ResourceContext {
   owner: string;
@@ -73,7 +80,10 @@ export interface LiveConnection {
   counterpart?: Connection | null | Unknown;
   /** The node `counterpart` was looked for on. */
   counterpartNode?: string;
-  /** The current code, while the connection waits for a partner this configuration does not manage. */
+  /**
+   * The current code, while the connection waits for a partner this configuration does not manage
+   * (never for a Visual connection, which has none).
+   */
   invitation?: Invitation;
 }
 
@@ -117,10 +127,12 @@ export async function readOne(
     live.counterpart = await counterpartOn(ctx, ref.remoteNode, ref.node, connection.name);
     live.counterpartNode = ref.remoteNode;
   }
+  // A Visual connection has no code: it stays pending, without one, until accepted on the other side.
   if (
     connection.status === 'PENDING' &&
     ref.remoteNode === undefined &&
-    connection.communication.type !== 'LOCAL'
+    connection.communication.type !== 'LOCAL' &&
+    acceptsWithCode(connection)
   ) {
     const known = ref.known;
     if (

@@ -34,6 +34,8 @@ export type EngineErrorCode =
   | 'NOT_ON_NODE'
   /** The connection is not waiting for acceptance. */
   | 'NOT_PENDING'
+  /** The connection has no invitation code (Visual mode: accepted on the other side without one). */
+  | 'NO_INVITATION_CODE'
   /** A saved plan file is unreadable or not a plan. */
   | 'PLAN_FILE_INVALID'
   /** A saved plan was made from another configuration, or the nodes changed since. */
@@ -138,6 +140,12 @@ export const errors = {
       'NOT_PENDING',
       `'${connection}' on '${node}' is ${status}, not waiting for acceptance: there is no code to replace`,
       { node, connection },
+    ),
+  noInvitationCode: (node: string, connection: string, mode: string) =>
+    new IacError(
+      'NO_INVITATION_CODE',
+      `'${connection}' on '${node}' is in ${mode} mode, which has no invitation code: it is accepted on the other side without one`,
+      { node, connection, hint: '`exalate-iac apply` accepts it on its `remote.node`' },
     ),
   planFileInvalid: (file: string, why: string) =>
     new IacError('PLAN_FILE_INVALID', `cannot use the plan ${file}: ${why}`),

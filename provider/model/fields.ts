@@ -98,7 +98,7 @@ export const CONNECTION_FIELDS: readonly FieldDef[] = [
     wire: 'configurationType',
     change: 'replace',
     required: true,
-    doc: 'Configuration mode: basic, visual, script or ai-assist.',
+    doc: 'Configuration mode: basic, visual, script or ai-assist (visual has no invitation code: it needs `remote.node`).',
   },
   {
     key: 'private',

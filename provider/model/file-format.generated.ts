@@ -80,7 +80,7 @@ export interface Connection {
    */
   remoteShortName: string;
   /**
-   * Configuration mode. basic: predefined rules; visual: low-code (Jira, Azure DevOps, Zendesk; never private); script: Groovy sync rules per side; ai-assist: automatic configuration, rules not editable. Immutable: changing it replaces the connection.
+   * Configuration mode. basic: predefined rules; visual: low-code (Jira, Azure DevOps, Zendesk on both sides) with no invitation code: the tool initiates it and accepts it itself on `remote.node`, another declared node (admin access on both sides), so never private and never to a `remote.url`; script: Groovy sync rules per side; ai-assist: automatic configuration, rules not editable. Immutable: changing it replaces the connection.
    */
   mode: 'basic' | 'visual' | 'script' | 'ai-assist';
   /**

@@ -43,6 +43,8 @@ const GETTING_STARTED_3 = `${DOCS}getting-started-step-3`;
 const GETTING_STARTED_4 = `${DOCS}getting-started-step-4`;
 /** The new console (Freshservice): with "I don't have a URL" the choice is AI Assist or Script. */
 const SEED = `${DOCS}initiate-a-private-connection-in-script-mode-for-freshservice`;
+/** "Verify admin access", initiate, then accept in a pop-up on the other side: no invitation code. */
+const VISUAL_AZURE_DEVOPS = `${DOCS}set-up-a-connection-in-visual-mode-for-azuredevops`;
 const CLASSIC = ['basic', 'visual', 'script'] as const;
 const CLASSIC_NO_VISUAL = ['basic', 'script'] as const;
 const NEW_CONSOLE = ['basic', 'ai-assist', 'script'] as const;
@@ -86,7 +88,7 @@ export const CAPABILITIES: Readonly<Record<Platform, PlatformCapabilities>> = {
     sources: [
       GETTING_STARTED_3,
       CONNECTION_TYPES,
-      `${DOCS}set-up-a-connection-in-visual-mode-for-azuredevops`,
+      VISUAL_AZURE_DEVOPS,
       `${DOCS}initiate-a-connection-in-script-mode-for-azuredevops`,
     ],
   },
@@ -156,6 +158,20 @@ export const CAPABILITIES: Readonly<Record<Platform, PlatformCapabilities>> = {
   },
 };
 
+/**
+ * Modes the other side accepts with an invitation code. Visual has none: an admin of both sides
+ * initiates it, and it is accepted on the other side without a code ("verify admin access,
+ * initiate, accept in a pop-up on the other side", VISUAL_AZURE_DEVOPS). The one table behind the
+ * emulator (no code for Visual), the client and the engine (accept without a code), and
+ * `validate` (`partnerReason`).
+ */
+export const INVITATION_CODE: Readonly<Record<Mode, boolean>> = {
+  basic: true,
+  visual: false,
+  script: true,
+  'ai-assist': true,
+};
+
 /** Modes whose Groovy sync rules can be edited (and so declared in `rules`). */
 export const RULES_EDITABLE: Readonly<Record<Mode, boolean>> = {
   basic: false,
@@ -182,6 +198,22 @@ export function unavailableReason(platform: Platform, mode: Mode, type: Connecti
     return `local connections are not supported on ${platform}`;
   }
   return undefined;
+}
+
+/**
+ * Why a public connection of this mode cannot be made with the partner as declared, or undefined
+ * when it can. A mode without an invitation code (Visual) is accepted on the other side by the
+ * tool itself, which needs admin access there: the partner must be a declared node
+ * (`remote.node`), not a URL there is no code to hand to. Private ones are refused by
+ * `unavailableReason`; local ones (both ends on one node) have nothing to accept.
+ */
+export function partnerReason(
+  mode: Mode,
+  type: ConnectionType,
+  declaredPartner: boolean,
+): string | undefined {
+  if (INVITATION_CODE[mode] || type !== 'public' || declaredPartner) return undefined;
+  return `mode '${mode}' has no invitation code to hand to a partner: the tool accepts it on the other side itself, with admin access there, so 'remote.node' must name the other declared node (use basic or script for a partner reached by 'remote.url')`;
 }
 
 export function isPlatform(value: unknown): value is Platform {

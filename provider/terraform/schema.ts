@@ -33,7 +33,7 @@ export const COMPUTED_ATTRIBUTES: readonly { name: string; description: string; 
   {
     name: 'invitation_code',
     description:
-      'The invitation code while the connection waits for a partner this configuration does not manage (a secret: sensitive, and stored in the state).',
+      'The invitation code while the connection waits for a partner this configuration does not manage (a secret: sensitive, and stored in the state); always null for a Visual connection, which has no code.',
     sensitive: true,
   },
   {
