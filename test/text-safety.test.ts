@@ -4,6 +4,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { loadConfig } from '../provider/config/load';
+import { skeleton } from '../provider/config/text-safety';
 import { tempDir } from './helpers';
 import { workspace, type Workspace } from './reconcile-helpers';
 
@@ -267,5 +268,14 @@ describe('text that shows a reviewer something else is reported where it is writ
     c.expect.forEach(([, , , message], i) => expect(got[i]?.[3]).toMatch(message));
     // Warnings alone leave the file usable; an error never does.
     expect(result.state === undefined).toBe(c.expect.some(([, , severity]) => severity === 'error'));
+  });
+});
+
+describe('skeleton: what a name looks like', () => {
+  test('printable ASCII is its own skeleton; look-alikes and compatibility forms fold to Latin', () => {
+    expect(skeleton('acme-to-partner 01')).toBe('acme-to-partner 01');
+    expect(skeleton('асme')).toBe('acme'); // Cyrillic а and с
+    expect(skeleton('ａｃｍｅ')).toBe('acme'); // full width
+    expect(skeleton('ΑΒΕ-tab\tx')).toBe('ABE-tab\tx'); // Greek capitals; a tab is not printable ASCII
   });
 });

@@ -76,6 +76,7 @@ export function bidiInScript(text: string): { line: number; col: number; codePoi
 const LOOKALIKE = 'аеһіјорсухѕԁԛԝӏАВЕКМНОРСТХУЅІЈԀԚԜαονρυιχγΑΒΕΖΗΙΚΜΝΟΡΤΥΧ';
 const LATIN = 'aehijopcyxsdqwlABEKMHOPCTXYSIJDQWaovpuixyABEZHIKMNOPTYX';
 const LOOKALIKES = new Map([...LOOKALIKE].map((ch, i) => [ch, LATIN[i] as string]));
+const PRINTABLE_ASCII = /^[\x20-\x7e]*$/;
 
 /**
  * What a name looks like: compatibility forms folded (NFKC: a full-width "ａ" is an "a"), and
@@ -83,6 +84,8 @@ const LOOKALIKES = new Map([...LOOKALIKE].map((ch, i) => [ch, LATIN[i] as string
  * skeleton look the same to a reviewer.
  */
 export function skeleton(name: string): string {
+  // Printable ASCII is its own skeleton (NFKC leaves it as it is; no look-alike is ASCII).
+  if (PRINTABLE_ASCII.test(name)) return name;
   let out = '';
   for (const ch of name.normalize('NFKC')) out += LOOKALIKES.get(ch) ?? ch;
   return out;
