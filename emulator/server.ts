@@ -31,7 +31,7 @@ import {
   type RequestRecord,
 } from './http';
 import { RateLimiter } from './rate-limit';
-import { Store, type CompactionStep, type StorageStats } from './store';
+import { Store, type StorageStats, type StoreOptions } from './store';
 
 export type { FaultSpec, FaultKind } from './faults';
 export type { Profile } from './api';
@@ -107,12 +107,7 @@ export interface EmulatorOptions {
    */
   readonly requestLogLimit?: number;
   /** Storage tuning and test hooks (see `store.ts`). */
-  readonly storage?: {
-    /** @default 1048576 */
-    readonly compactAfterBytes?: number;
-    /** Test-only: called at each step of a compaction. */
-    readonly onCompactionStep?: (step: CompactionStep) => void;
-  };
+  readonly storage?: StoreOptions;
 }
 
 export interface Emulator {
@@ -204,6 +199,27 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
     now,
     version: EMULATOR_VERSION,
   });
+
+  /**
+   * Resolves true once every change staged so far is on disk, false when writing them failed
+   * (whichever flush wrote them: this one, or a `commit()` before it).
+   */
+  let flushing: Promise<void> | undefined;
+  const durable = async (): Promise<boolean> => {
+    const failedBefore = store.failedFlushes;
+    await (flushing ??= new Promise<void>((resolve) =>
+      setImmediate(() => {
+        flushing = undefined;
+        try {
+          store.flush();
+        } catch {
+          // counted in failedFlushes
+        }
+        resolve();
+      }),
+    ));
+    return store.failedFlushes === failedBefore;
+  };
 
   /** Make the handler's changes durable; false (and the state as on disk) when that failed. */
   const commit = (): boolean => {
@@ -364,8 +380,11 @@ export async function startEmulator(options: EmulatorOptions): Promise<Emulator>
         reply = error(500, 'INTERNAL', `the emulator failed on ${method} ${apiPath}`);
       }
       if (store.dirty && reply.status >= 400) store.discard(); // a refusal changes nothing
-      if (store.dirty && !commit()) reply = error(500, 'STORAGE', 'could not persist the state');
+      if (store.dirty) store.stage();
     }
+    // No answer before what it shows is on disk: the changes of every request handled in this
+    // turn of the event loop are written together, with one fdatasync (group commit).
+    if (store.unflushed && !(await durable())) reply = error(500, 'STORAGE', 'could not persist the state');
     if (fault?.kind === 'lost-response') {
       record(0, 'lost-response');
       req.socket.destroy();

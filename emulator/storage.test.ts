@@ -12,6 +12,7 @@ import {
   statSync,
   writeFileSync,
 } from 'node:fs';
+import { execFile } from 'node:child_process';
 import { tmpdir } from 'node:os';
 import * as path from 'node:path';
 import { API_BASE, startEmulator } from './server';
@@ -285,5 +286,87 @@ describe('the cost of a change', () => {
     // Even when compaction is allowed at any journal size, a large state is not rewritten for a
     // few small changes: a snapshot waits until the journal has outgrown the last one.
     expect(await bytesPerChange(5000, 20, 1)).toBe(small);
+  });
+});
+
+describe('group commit', () => {
+  test('concurrent changes share fdatasyncs; each answer comes after its change is on disk', async () => {
+    // A disk whose fdatasync takes 5 ms (a blocking wait, as fdatasyncSync blocks); the client is
+    // another process, so its requests arrive while the emulator waits, as a CLI's would.
+    const slow = new Int32Array(new SharedArrayBuffer(4));
+    const emulator = await startEmulator({
+      dataDir: dir,
+      token: TOKEN,
+      nodes: { alpha: 'zendesk' },
+      storage: { onSync: () => void Atomics.wait(slow, 0, 0, 5) },
+    });
+    const journal = path.join(dir, JOURNAL_FILE);
+    let acknowledged: { id: number; name: string; onDisk: boolean }[];
+    try {
+      const base = `${emulator.nodeUrl('alpha')}${API_BASE}`;
+      const before = { ...emulator.storage };
+      // Each answer is checked against the journal on disk the moment it arrives.
+      const client = `
+        const fs = require('node:fs');
+        const [base, token, journal] = process.argv.slice(1);
+        (async () => {
+          const auth = await fetch(base + '/authenticate', { method: 'POST', headers: { 'content-type': 'application/json' },
+            body: JSON.stringify({ authProtocol: 'basic', user: '', password: token }) });
+          const jwt = auth.headers.get('x-exalate-jwt');
+          const out = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
+            const res = await fetch(base + '/connections', { method: 'POST',
+              headers: { 'content-type': 'application/json', 'X-exalate-jwt': jwt },
+              body: JSON.stringify({ name: 'c' + i, description: '', localShortName: 'a', remoteShortName: 'b',
+                configurationType: 'SCRIPT', communication: { type: 'PRIVATE' } }) });
+            const body = await res.json();
+            const onDisk = fs.readFileSync(journal, 'utf8').includes('"name":"c' + i + '"');
+            return { id: body.connection.id, name: 'c' + i, onDisk };
+          }));
+          process.stdout.write(JSON.stringify(out));
+        })();`;
+      const stdout = await new Promise<string>((resolve, reject) =>
+        execFile(process.execPath, ['-e', client, base, TOKEN, journal], (error, out) =>
+          error ? reject(error) : resolve(out),
+        ),
+      );
+      acknowledged = JSON.parse(stdout) as typeof acknowledged;
+      const after = emulator.storage;
+      expect(after.commits - before.commits).toBe(40);
+      expect(after.syncs - before.syncs).toBeLessThan(40);
+    } finally {
+      await emulator.close();
+    }
+    expect(acknowledged.every((a) => a.onDisk)).toBe(true);
+    expect(new Set(acknowledged.map((a) => a.id)).size).toBe(40);
+    const store = reopen();
+    try {
+      expect(store.state.nodes.get('alpha')?.connections.size).toBe(40);
+    } finally {
+      store.close();
+    }
+  });
+
+  test("a refused request's changes are dropped; the staged changes of others stay", () => {
+    const store = reopen();
+    try {
+      store.setNode('alpha', 'zendesk');
+      store.commit();
+      store.put('alpha', connection(1));
+      store.stage(); // another request's change, not yet written
+      const second = connection(2);
+      store.put('alpha', second);
+      store.discard(); // this request was refused
+      expect([...store.state.nodes.get('alpha')!.connections.keys()]).toEqual([1]);
+      store.flush();
+      expect(store.unflushed).toBe(false);
+    } finally {
+      store.close();
+    }
+    const again = reopen();
+    try {
+      expect([...again.state.nodes.get('alpha')!.connections.keys()]).toEqual([1]);
+    } finally {
+      again.close();
+    }
   });
 });

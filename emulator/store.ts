@@ -123,6 +123,8 @@ export interface StoreOptions {
   readonly compactAfterBytes?: number;
   /** Test-only: called at each step of a compaction (e.g. to kill the process there). */
   readonly onCompactionStep?: (step: CompactionStep) => void;
+  /** Test-only: called before each fdatasync of the journal (e.g. to make the disk slow). */
+  readonly onSync?: () => void;
 }
 
 export interface StorageStats {
@@ -136,6 +138,8 @@ export interface StorageStats {
   compactions: number;
   /** Journal lines appended since the store was opened (one per acknowledged change). */
   commits: number;
+  /** fdatasyncs of the journal for those lines (fewer when several were written together). */
+  syncs: number;
 }
 
 function emptyState(): EmulatorState {
@@ -262,6 +266,9 @@ export class Store {
   private current: EmulatorState;
   private seq: number;
   private pending: Array<() => Op> = [];
+  /** Lines made by `stage()` and not written yet: their changes are in `current`. */
+  private staged: { line: JournalLine; bytes: Buffer }[] = [];
+  private failures = 0;
   private readonly fd: number;
   private readonly compactAfterBytes: number;
   private closed = false;
@@ -290,6 +297,7 @@ export class Store {
       snapshotBytes: loaded.snapshotBytes,
       compactions: 0,
       commits: 0,
+      syncs: 0,
     };
   }
 
@@ -335,35 +343,81 @@ export class Store {
   }
 
   /**
-   * Make the recorded changes durable: one journal line, fdatasync'd. On failure the state goes
-   * back to what is on disk and the error is thrown (the caller answers 500, nothing acknowledged).
+   * Make the recorded changes durable: one journal line, fdatasync'd (with any staged before it).
+   * On failure the state goes back to what is on disk and the error is thrown (the caller answers
+   * 500, nothing acknowledged).
    */
   commit(): void {
+    this.stage();
+    this.flush();
+  }
+
+  /**
+   * Turn the recorded changes into a journal line, written by the next `flush()`: the changes of
+   * one request become one line as they are now, whatever later requests change. Group commit:
+   * the answers of several requests wait for one write and one fdatasync.
+   */
+  stage(): void {
     if (this.pending.length === 0) return;
     if (this.closed) throw new Error('the emulator store is closed');
-    const line: JournalLine = { seq: this.seq + 1, ops: this.pending.map((op) => op()) };
-    const bytes = Buffer.from(`${JSON.stringify(line)}\n`, 'utf8');
+    const line: JournalLine = {
+      seq: this.seq + this.staged.length + 1,
+      ops: this.pending.map((op) => op()),
+    };
     this.pending = [];
+    this.staged.push({ line, bytes: Buffer.from(`${JSON.stringify(line)}\n`, 'utf8') });
+  }
+
+  /** Flushes that failed since the store was opened (their staged changes were dropped). */
+  get failedFlushes(): number {
+    return this.failures;
+  }
+
+  /** Whether staged lines wait for `flush()`. */
+  get unflushed(): boolean {
+    return this.staged.length > 0;
+  }
+
+  /**
+   * Write every staged line, then one fdatasync. On failure every staged change is dropped, the
+   * state goes back to what is on disk and the error is thrown.
+   */
+  flush(): void {
+    if (this.staged.length === 0) return;
+    const staged = this.staged;
+    this.staged = [];
+    const bytes = staged.length === 1 ? staged[0]!.bytes : Buffer.concat(staged.map((s) => s.bytes));
     try {
+      if (this.closed) throw new Error('the emulator store is closed');
       writeAll(this.fd, bytes);
+      this.options.onSync?.();
       fdatasyncSync(this.fd);
     } catch (error) {
+      this.failures += 1;
       this.reload();
       throw error;
     }
-    this.seq = line.seq;
+    this.seq = staged[staged.length - 1]!.line.seq;
     this.stats.bytesWritten += bytes.length;
     this.stats.journalBytes += bytes.length;
-    this.stats.commits += 1;
+    this.stats.commits += staged.length;
+    this.stats.syncs += 1;
     if (this.stats.journalBytes >= Math.max(this.compactAfterBytes, this.stats.snapshotBytes)) {
       this.compact();
     }
   }
 
-  /** Forget uncommitted changes: the state goes back to what is on disk. */
+  /**
+   * Forget the changes recorded since the last `stage()`: the state goes back to what is on
+   * disk, plus the staged lines of other requests.
+   */
   discard(): void {
     this.pending = [];
     this.reload();
+    for (const { bytes } of this.staged) {
+      const line = JSON.parse(bytes.toString('utf8')) as JournalLine;
+      for (const op of line.ops) apply(this.current, op);
+    }
   }
 
   /** Write a snapshot of everything and empty the journal. */
