@@ -26,7 +26,7 @@ import {
   type Trigger,
   type UpdateConnectionRequest,
 } from './contract';
-import { parse as parseYaml } from 'yaml';
+import { yaml } from '../util/yaml';
 import type { ApiDescription, ApiOperation } from './types';
 
 export { API_BASE, JWT_REQUEST_HEADER, JWT_RESPONSE_HEADER, MAX_PAGE_SIZE };
@@ -386,7 +386,7 @@ export function parseApiDescription(text: string): ApiDescription | undefined {
   let doc: unknown;
   try {
     // YAML reads JSON too; aliases are capped, warnings are not printed.
-    doc = parseYaml(text, { maxAliasCount: 100, uniqueKeys: false, logLevel: 'error' });
+    doc = yaml().parse(text, { maxAliasCount: 100, uniqueKeys: false, logLevel: 'error' });
   } catch {
     return undefined;
   }

@@ -1,8 +1,6 @@
 import type { Document, LineCounter, Node } from 'yaml';
 
-// Loaded on first use: a valid file is read without it (see fast-yaml.ts), and start-up is shorter.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
-const yaml = (): typeof import('yaml') => require('yaml') as typeof import('yaml');
+import { yaml } from '../util/yaml';
 
 export const MAX_FILE_BYTES = 8 * 1024 * 1024;
 export const MAX_ALIAS_COUNT = 100;
