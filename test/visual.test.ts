@@ -135,14 +135,19 @@ describe('a Visual connection between two declared nodes', () => {
     expect(codeRequests()).toEqual([]);
   });
 
-  test('an acceptance that failed is an accept action, done by the next apply the same way', async () => {
-    // GIVEN an apply whose acceptance was refused: the initiator waits, PENDING, without a code
+  /** The accepting node refuses the next acceptance (400). */
+  function refuseTheAcceptance(): void {
     ws.emulator.injectFaults({
       kind: 'status',
       status: 400,
       method: 'POST',
       path: '/connection-requests/accept',
     });
+  }
+
+  test('an acceptance that failed is an accept action, done by the next apply the same way', async () => {
+    // GIVEN an apply whose acceptance was refused: the initiator waits, PENDING, without a code
+    refuseTheAcceptance();
     expect((await ws.cli(['apply', ...FILE, '--yes'], env)).code).toBe(1);
     expect(sides().initiator).toMatchObject({ status: 'PENDING' });
     expect(sides().initiator).not.toHaveProperty('invitationCreatedAt');
@@ -169,12 +174,7 @@ describe('a Visual connection between two declared nodes', () => {
   });
 
   test('regenerate refuses a Visual connection: it has no code to replace', async () => {
-    ws.emulator.injectFaults({
-      kind: 'status',
-      status: 400,
-      method: 'POST',
-      path: '/connection-requests/accept',
-    });
+    refuseTheAcceptance();
     expect((await ws.cli(['apply', ...FILE, '--yes'], env)).code).toBe(1);
     const r = await ws.cli(['regenerate', NAME, ...FILE, '--yes'], env);
     expect(r.code).toBe(1);
