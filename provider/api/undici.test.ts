@@ -1,13 +1,14 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as undici from 'undici';
-import { Pool, dispatcherRequest, errors, request } from './undici';
+import requestModule from 'undici/lib/api/api-request.js';
+import { Pool, errors, request } from './undici';
 
 describe('the undici modules the client loads directly', () => {
   it('are the ones undici’s entry point exports', () => {
     expect(Pool).toBe(undici.Pool);
     expect(errors).toBe(undici.errors);
-    expect(dispatcherRequest).toBe((undici.Dispatcher.prototype as unknown as { request: unknown }).request);
+    expect(requestModule).toBe((undici.Dispatcher.prototype as unknown as { request: unknown }).request);
   });
 
   it('request sends the method, path and body through the pool', async () => {
