@@ -290,15 +290,17 @@ describe('the cost of a change', () => {
 });
 
 describe('group commit', () => {
-  test('concurrent changes share fdatasyncs; each answer comes after its change is on disk', async () => {
-    // A disk whose fdatasync takes 5 ms (a blocking wait, as fdatasyncSync blocks); the client is
-    // another process, so its requests arrive while the emulator waits, as a CLI's would.
+  test('concurrent changes share fdatasyncs; each answer comes after its change is written', async () => {
+    // A slow disk (a blocking wait, as fdatasyncSync blocks): the first fdatasync takes 100 ms,
+    // the others 5 ms. The client is another process with its connections already open, so its
+    // requests arrive while the emulator waits, as a CLI's would.
     const slow = new Int32Array(new SharedArrayBuffer(4));
+    let syncs = 0;
     const emulator = await startEmulator({
       dataDir: dir,
       token: TOKEN,
       nodes: { alpha: 'zendesk' },
-      storage: { onSync: () => void Atomics.wait(slow, 0, 0, 5) },
+      storage: { onSync: () => void Atomics.wait(slow, 0, 0, syncs++ === 0 ? 100 : 5) },
     });
     const journal = path.join(dir, JOURNAL_FILE);
     let acknowledged: { id: number; name: string; onDisk: boolean }[];
@@ -313,6 +315,9 @@ describe('group commit', () => {
           const auth = await fetch(base + '/authenticate', { method: 'POST', headers: { 'content-type': 'application/json' },
             body: JSON.stringify({ authProtocol: 'basic', user: '', password: token }) });
           const jwt = auth.headers.get('x-exalate-jwt');
+          // Open the connections first: 40 reads at once.
+          await Promise.all(Array.from({ length: 40 }, () =>
+            fetch(base + '/connections', { headers: { 'X-exalate-jwt': jwt } }).then((r) => r.text())));
           const out = await Promise.all(Array.from({ length: 40 }, async (_, i) => {
             const res = await fetch(base + '/connections', { method: 'POST',
               headers: { 'content-type': 'application/json', 'X-exalate-jwt': jwt },
@@ -367,6 +372,64 @@ describe('group commit', () => {
       expect([...again.state.nodes.get('alpha')!.connections.keys()]).toEqual([1]);
     } finally {
       again.close();
+    }
+  });
+});
+
+describe('a write that fails', () => {
+  test('is not acknowledged and not kept: every request of the batch answers 500; the next write follows on', async () => {
+    let failNext = false;
+    const emulator = await startEmulator({
+      dataDir: dir,
+      token: TOKEN,
+      nodes: { alpha: 'zendesk' },
+      storage: {
+        onSync: () => {
+          if (!failNext) return;
+          failNext = false;
+          throw new Error('EIO: the disk failed');
+        },
+      },
+    });
+    const base = `${emulator.nodeUrl('alpha')}${API_BASE}`;
+    const create = async (jwt: string, name: string) =>
+      fetch(`${base}/connections`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'X-exalate-jwt': jwt },
+        body: JSON.stringify({
+          name,
+          description: '',
+          localShortName: 'a',
+          remoteShortName: 'b',
+          configurationType: 'SCRIPT',
+          communication: { type: 'PRIVATE' },
+        }),
+      });
+    try {
+      const auth = await fetch(`${base}/authenticate`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ authProtocol: 'basic', user: '', password: TOKEN }),
+      });
+      const jwt = auth.headers.get('x-exalate-jwt') as string;
+      expect((await create(jwt, 'kept')).status).toBe(201);
+      failNext = true;
+      const failed = await create(jwt, 'lost');
+      expect(failed.status).toBe(500);
+      expect(((await failed.json()) as { code: string }).code).toBe('STORAGE');
+      expect(emulator.connections('alpha').map((c) => c.name)).toEqual(['kept']);
+      expect((await create(jwt, 'after')).status).toBe(201);
+      expect(emulator.connections('alpha').map((c) => c.name)).toEqual(['kept', 'after']);
+    } finally {
+      await emulator.close();
+    }
+    expect(readFileSync(path.join(dir, JOURNAL_FILE), 'utf8')).not.toContain('"name":"lost"');
+    const store = reopen();
+    try {
+      const names = [...store.state.nodes.get('alpha')!.connections.values()].map((c) => c.name);
+      expect(names).toEqual(['kept', 'after']);
+    } finally {
+      store.close();
     }
   });
 });

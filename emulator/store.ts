@@ -27,6 +27,7 @@
 import {
   closeSync,
   fdatasyncSync,
+  fstatSync,
   fsyncSync,
   ftruncateSync,
   mkdirSync,
@@ -269,6 +270,7 @@ export class Store {
   /** Lines made by `stage()` and not written yet: their changes are in `current`. */
   private staged: { line: JournalLine; bytes: Buffer }[] = [];
   private failures = 0;
+  private broken = false;
   private readonly fd: number;
   private readonly compactAfterBytes: number;
   private closed = false;
@@ -387,13 +389,26 @@ export class Store {
     const staged = this.staged;
     this.staged = [];
     const bytes = staged.length === 1 ? staged[0]!.bytes : Buffer.concat(staged.map((s) => s.bytes));
+    let before: number | undefined;
     try {
       if (this.closed) throw new Error('the emulator store is closed');
+      if (this.broken) throw new Error('the journal could not be restored after a failed write');
+      before = fstatSync(this.fd).size;
       writeAll(this.fd, bytes);
       this.options.onSync?.();
       fdatasyncSync(this.fd);
     } catch (error) {
       this.failures += 1;
+      // The lines may be in the file (or the page cache) although they are not durable: cut them
+      // off, so that what the answers called a failure is not there after a reload or a restart.
+      if (before !== undefined) {
+        try {
+          ftruncateSync(this.fd, before);
+          fdatasyncSync(this.fd);
+        } catch {
+          this.broken = true; // every later write fails until the emulator restarts
+        }
+      }
       this.reload();
       throw error;
     }
