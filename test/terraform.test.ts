@@ -137,7 +137,7 @@ describe('exalate_connection with the real Terraform', () => {
     expect((await ws.tf(['plan', '-detailed-exitcode'])).code).toBe(0);
   });
 
-  test('a refresh keeps the pending code while the node reports the same invitation; a new code on the node is read', async () => {
+  test('a refresh keeps the pending code while the node reports the same connection, version and invitation; otherwise it is read again', async () => {
     await appliedBoth();
     const codeOf = async () =>
       (JSON.parse((await ws.tf(['output', '-json'])).stdout) as Record<string, { value: string }>).code
@@ -151,8 +151,15 @@ describe('exalate_connection with the real Terraform', () => {
     expect(invitationReads()).toBe(0);
     expect(await codeOf()).toBe(first);
 
+    // Another version of the connection (edited by hand): the code is read again, and is the same.
     const fs = ws.client('acme-freshservice');
     const c = await fs.findConnectionByName('acme-to-partner');
+    await fs.updateConnection(c!.id, { description: 'edited by hand' });
+    ws.emulator.clearRequests();
+    ok(await ws.tf(['apply', '-refresh-only', '-auto-approve']));
+    expect(invitationReads()).toBe(1);
+    expect(await codeOf()).toBe(first);
+
     const fresh = await fs.regenerateInvitation(c!.id);
     ws.emulator.clearRequests();
     ok(await ws.tf(['apply', '-refresh-only', '-auto-approve']));

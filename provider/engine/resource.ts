@@ -74,6 +74,13 @@ async function counterpartOn(
   return side ?? null;
 }
 
+/** A code read before, with the connection, version and invitation time it was read at. */
+export interface KnownInvitation {
+  invitation: Invitation;
+  connectionId: number;
+  version: number;
+}
+
 export interface LiveConnection {
   connection: Connection;
   /** The accepting side on `remote.node` (when it is another declared node). */
@@ -100,10 +107,10 @@ export async function readOne(
     remoteNode?: string;
     /**
      * The code read before (the Terraform state keeps it): kept without asking the node again
-     * while the node reports the same invitation time. A node that does not report that time gets
-     * asked, as does one reporting another time.
+     * while the node reports the same connection, version and invitation time. A node that does
+     * not report them gets asked, as does one reporting another value.
      */
-    known?: Invitation;
+    known?: KnownInvitation;
   },
 ): Promise<LiveConnection | undefined> {
   const api = client(ctx, ref.node);
@@ -137,11 +144,14 @@ export async function readOne(
     const known = ref.known;
     if (
       known !== undefined &&
+      connection.id === known.connectionId &&
+      connection.version !== undefined &&
+      connection.version === known.version &&
       connection.invitationCreatedAt !== undefined &&
-      connection.invitationCreatedAt === known.createdAt
+      connection.invitationCreatedAt === known.invitation.createdAt
     ) {
-      api.redactSecret?.(known.invitationCode);
-      live.invitation = known;
+      api.redactSecret?.(known.invitation.invitationCode);
+      live.invitation = known.invitation;
       return live;
     }
     try {

@@ -15,13 +15,21 @@ import { clientFactory } from '../engine/clients';
 import { liveNode } from '../engine/live';
 import { expand, remoteUrlOf, type Env, type ResolvedNode } from '../engine/nodes';
 import { findCounterpart } from '../engine/plan';
-import { applyOne, planDeleteOne, planOne, readOne, type ResourceContext } from '../engine/resource';
+import {
+  applyOne,
+  planDeleteOne,
+  planOne,
+  readOne,
+  type KnownInvitation,
+  type LiveConnection,
+  type ResourceContext,
+} from '../engine/resource';
 import { DEFAULT_OWNER, type DesiredNode } from '../model/connection';
 import { IacError } from '../model/errors';
 import { COMPARED_FIELDS, CONNECTION_FIELDS } from '../model/fields';
 import { normalizeUrl } from '../model/normalize';
 import { readOwnership } from '../model/ownership';
-import { modeOf, type Invitation } from '../api/contract';
+import { modeOf } from '../api/contract';
 import { isPlatform, PLATFORMS } from '../model/platforms';
 import { isUnknown as isModelUnknown } from '../model/unknown';
 import { desiredValues, diffValues } from '../engine/diff';
@@ -107,32 +115,49 @@ export function diagnosticOf(error: unknown, resource?: string, path?: string[])
 }
 
 /**
- * A resource's private state (kept by Terraform beside the state, never shown): the time of the
- * invitation whose code the state holds, so that a refresh re-reads the code only when the node
- * reports another invitation. JSON; anything else reads as empty.
+ * A resource's private state (kept by Terraform beside the state, never shown): the connection,
+ * its version and the invitation time of the code the state holds, so that a refresh re-reads the
+ * code only when the node reports something else. JSON; anything else reads as empty.
  */
 interface PrivateState {
+  connectionId?: number;
+  version?: number;
   invitationCreatedAt?: string;
 }
 
-function privateState(invitation: Invitation | undefined): Uint8Array {
-  const state: PrivateState = invitation ? { invitationCreatedAt: invitation.createdAt } : {};
-  return invitation ? new TextEncoder().encode(JSON.stringify(state)) : new Uint8Array();
+function privateState(live: LiveConnection | undefined): Uint8Array {
+  const c = live?.connection;
+  if (!live?.invitation || c?.version === undefined) return new Uint8Array();
+  const state: PrivateState = {
+    connectionId: c.id,
+    version: c.version,
+    invitationCreatedAt: live.invitation.createdAt,
+  };
+  return new TextEncoder().encode(JSON.stringify(state));
 }
 
-/** The code the state holds with the invitation time the private state recorded for it, if both are there. */
-function knownInvitation(prior: TfObject, bytes: Uint8Array): Invitation | undefined {
+/** The code the state holds with what the private state recorded for it, if all of it is there. */
+function knownInvitation(prior: TfObject, bytes: Uint8Array): KnownInvitation | undefined {
   if (typeof prior.invitation_code !== 'string' || bytes.length === 0) return undefined;
+  let parsed: unknown;
   try {
-    const parsed = JSON.parse(new TextDecoder().decode(bytes)) as unknown;
-    const createdAt =
-      parsed !== null && typeof parsed === 'object'
-        ? (parsed as Record<string, unknown>).invitationCreatedAt
-        : undefined;
-    return typeof createdAt === 'string' ? { invitationCode: prior.invitation_code, createdAt } : undefined;
+    parsed = JSON.parse(new TextDecoder().decode(bytes));
   } catch {
     return undefined;
   }
+  if (parsed === null || typeof parsed !== 'object') return undefined;
+  const { connectionId, version, invitationCreatedAt } = parsed as Record<string, unknown>;
+  if (
+    typeof connectionId !== 'number' ||
+    typeof version !== 'number' ||
+    typeof invitationCreatedAt !== 'string'
+  )
+    return undefined;
+  return {
+    invitation: { invitationCode: prior.invitation_code, createdAt: invitationCreatedAt },
+    connectionId,
+    version,
+  };
 }
 
 export class ExalateProviderServer {
@@ -391,7 +416,7 @@ export class ExalateProviderServer {
       }
       return create(pb.ReadResource_ResponseSchema, {
         newState: encodeDynamicValue(state),
-        private: privateState(live.invitation),
+        private: privateState(live),
       });
     } catch (error) {
       return create(pb.ReadResource_ResponseSchema, { diagnostics: [diagnosticOf(error, this.name(prior))] });
@@ -603,7 +628,7 @@ export class ExalateProviderServer {
       });
       return create(pb.ApplyResourceChange_ResponseSchema, {
         newState: encodeDynamicValue(state),
-        private: privateState(live.invitation),
+        private: privateState(live),
       });
     } catch (error) {
       return create(pb.ApplyResourceChange_ResponseSchema, {
