@@ -16,6 +16,7 @@ import {
   DEFAULT_PAGE_SIZE,
   MAX_PAGE_SIZE,
   MAX_RULE_BYTES,
+  acceptedWithCode,
   modeOf,
   type Connection,
   type Rules,
@@ -91,8 +92,7 @@ function refuse(status: number, code: string, message: string, extra: Record<str
 
 /** Whether the other side accepts this connection with a code (not Visual mode). */
 function codeAccepted(c: StoredConnection): boolean {
-  const mode = modeOf(c.configurationType);
-  return mode === undefined || INVITATION_CODE[mode];
+  return acceptedWithCode(c.configurationType);
 }
 
 function noCode(c: StoredConnection): never {

@@ -4,6 +4,7 @@
 import { readFileSync } from 'node:fs';
 import * as path from 'node:path';
 import { parse } from 'yaml';
+import { errors } from '../provider/model/errors';
 import { partnerReason } from '../provider/model/platforms';
 import { readOne } from '../provider/engine/resource';
 import { applyPlan } from '../provider/engine/apply';
@@ -178,7 +179,8 @@ describe('a Visual connection between two declared nodes', () => {
     expect((await ws.cli(['apply', ...FILE, '--yes'], env)).code).toBe(1);
     const r = await ws.cli(['regenerate', NAME, ...FILE, '--yes'], env);
     expect(r.code).toBe(1);
-    expect(r.stderr).toContain('no invitation code');
+    const refusal = errors.noInvitationCode('acme-zendesk', NAME, 'visual');
+    expect(r.stderr).toBe(`exalate-iac regenerate: ${refusal.message} (${refusal.hint})\n`);
     expect(codeRequests()).toEqual([]);
   });
 });

@@ -21,13 +21,12 @@ import {
   parseTriggers,
   type ApiCall,
 } from './adapter';
-import { API_BASE, MAX_PAGE_SIZE, MAX_RULE_BYTES, modeOf } from './contract';
+import { API_BASE, MAX_PAGE_SIZE, MAX_RULE_BYTES, acceptedWithCode } from './contract';
 import { JwtAuth } from './auth';
 import { ExalateError, Redactor } from './errors';
 import { Transport, type ClientLogger } from './transport';
 import { TokenBucket } from '../util/token-bucket';
 import { nodeUrlProblem } from '../model/url';
-import { INVITATION_CODE } from '../model/platforms';
 import type {
   AcceptConnectionRequest,
   AcceptInvitationRequest,
@@ -537,11 +536,10 @@ export class NodeClient implements NodeApi {
    * (a Visual one has none).
    */
   private async adopt(found: Connection): Promise<CreatedConnection> {
-    const mode = modeOf(found.configurationType);
     if (
       found.status === 'PENDING' &&
       found.communication.type !== 'LOCAL' &&
-      (mode === undefined || INVITATION_CODE[mode])
+      acceptedWithCode(found.configurationType)
     ) {
       const invitation = await this.getInvitation(found.id);
       return { connection: found, invitationCode: invitation.invitationCode };

@@ -7,7 +7,7 @@
  * Observed fields (seen on real nodes) are required; every modeled field is optional, and absent
  * means "not reported": the engine treats it as unknown, never as different.
  */
-import type { ConnectionType, Mode } from '../model/platforms';
+import { INVITATION_CODE, type ConnectionType, type Mode } from '../model/platforms';
 
 /** The API base below a node's URL. Observed. */
 export const API_BASE = '/rest/issuehub/4.0';
@@ -52,6 +52,16 @@ export function configurationTypeOf(mode: Mode): ConfigurationType {
 export function modeOf(type: string | undefined): Mode | undefined {
   for (const [mode, wire] of Object.entries(MODE_TO_CONFIGURATION)) if (wire === type) return mode as Mode;
   return undefined;
+}
+
+/**
+ * Whether the other side accepts a connection of this wire configuration type with an invitation
+ * code: not in Visual mode, which has none. An unknown type falls back to the declared mode;
+ * when neither is known, as any other connection (with a code).
+ */
+export function acceptedWithCode(type: string | undefined, declared?: Mode): boolean {
+  const mode = modeOf(type) ?? declared;
+  return mode === undefined || INVITATION_CODE[mode];
 }
 
 export function communicationTypeOf(type: ConnectionType): CommunicationType {

@@ -17,7 +17,7 @@ import { readConnection } from './live';
 import { remoteUrlOf, type Env, type ResolvedNode } from './nodes';
 import { outputKey, type InvitationOutput } from './outputs';
 import { liveNode } from './live';
-import { acceptsWithCode, findCounterpart, type Plan, type PlannedAction } from './plan';
+import { acceptsWithCode, findCounterpart, VISUAL_WAITING, type Plan, type PlannedAction } from './plan';
 
 export interface ApplyEvent {
   action: PlannedAction;
@@ -337,7 +337,7 @@ async function run(
         return `${verb} and accepted on '${a.acceptOn}'`;
       }
       if (current.status === 'PENDING' && !acceptsWithCode(current, d.mode))
-        return `${verb}; waiting for an admin to accept it on the other side (visual mode: no invitation code)`;
+        return `${verb}; ${VISUAL_WAITING}`;
       if (current.status === 'PENDING') {
         const inv = code
           ? { invitationCode: code, createdAt: current.invitationCreatedAt }
@@ -370,8 +370,7 @@ async function run(
     case 'pending': {
       // Re-read the code so the outputs hold it even when an earlier run's outputs file is gone.
       if (!a.live) return 'waiting';
-      if (!acceptsWithCode(a.snapshot, d?.mode))
-        return 'waiting for an admin to accept it on the other side (visual mode: no invitation code)';
+      if (!acceptsWithCode(a.snapshot, d?.mode)) return VISUAL_WAITING;
       await rereadCode(step, a, options, warn);
       return 'waiting for the partner; invitation code written to the outputs';
     }

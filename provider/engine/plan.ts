@@ -2,10 +2,10 @@
  * Planning: compare the declared state with the live nodes and decide, per connection, what to
  * do. Pure and read-only: it takes what `readLive` read and returns values.
  */
-import { modeOf, type Connection } from '../api/contract';
+import { acceptedWithCode, type Connection } from '../api/contract';
 import type { DesiredConnection, DesiredState } from '../model/connection';
 import type { FieldKey } from '../model/fields';
-import { INVITATION_CODE, type Mode } from '../model/platforms';
+import type { Mode } from '../model/platforms';
 import { readOwnership } from '../model/ownership';
 import { normalizeUrl } from '../model/normalize';
 import { UNKNOWN } from '../model/unknown';
@@ -99,9 +99,12 @@ function liveRef(c: Connection): LiveRef {
  * as any other connection (with a code).
  */
 export function acceptsWithCode(live: Connection | undefined, declared?: Mode): boolean {
-  const mode = modeOf(live?.configurationType) ?? declared;
-  return mode === undefined || INVITATION_CODE[mode];
+  return acceptedWithCode(live?.configurationType, declared);
 }
+
+/** What a pending Visual connection waits for (there is no code to hand on). */
+export const VISUAL_WAITING =
+  'waiting for an admin to accept it on the other side (visual mode: no invitation code)';
 
 /** The accepting side of `name` on `node`, if that node holds one pointing back at the initiator. */
 export function findCounterpart(
@@ -321,7 +324,7 @@ export function computePlan(input: PlanInput): Plan {
         live: ref,
         reason: acceptsWithCode(existing, desired.mode)
           ? 'waiting for the partner to accept the invitation'
-          : 'waiting for an admin to accept it on the other side (visual mode: no invitation code)',
+          : VISUAL_WAITING,
         drift: false,
         ...unknown,
       });
