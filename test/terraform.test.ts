@@ -168,6 +168,28 @@ describe('exalate_connection with the real Terraform', () => {
     expect(fresh.invitationCode).not.toBe(first);
   });
 
+  test('terraform import refuses a Visual connection whose partner is not a declared node, as the CLI import does', async () => {
+    ws.write(
+      'main.tf',
+      providerBlock() +
+        'resource "exalate_connection" "v" {\n  name = "to-vendor"\n  node = "acme-jira"\n  local_short_name = "a"\n  remote_short_name = "b"\n  mode = "script"\n  remote_url = "https://vendor.example.com"\n}\n',
+    );
+    ok(await ws.tf(['init']));
+    await ws.client('acme-jira').createConnection({
+      name: 'to-vendor',
+      description: '',
+      localShortName: 'a',
+      remoteShortName: 'b',
+      configurationType: 'VISUAL',
+      communication: { type: 'PUBLIC', remoteUrl: 'https://vendor.example.com' },
+    });
+    const imported = await ws.tf(['import', 'exalate_connection.v', 'acme-jira/to-vendor']);
+    expect(imported.code).toBe(1);
+    const reason = partnerReason('visual', 'public', false) as string;
+    expect((imported.stdout + imported.stderr).replace(/\s+/g, ' ')).toContain(reason.replace(/\s+/g, ' '));
+    expect(JSON.parse((await ws.tf(['show', '-json'])).stdout)).not.toHaveProperty('values');
+  });
+
   test('terraform import by node/name, then the plan is empty', async () => {
     await appliedBoth();
     ok(await ws.tf(['state', 'rm', 'exalate_connection.private', 'exalate_connection.accepted']));

@@ -6,7 +6,7 @@ import { connectionTypeOf, modeOf, type Connection } from '../api/contract';
 import type { FieldKey } from '../model/fields';
 import { normalizeTriggers } from '../model/normalize';
 import { readOwnership } from '../model/ownership';
-import { INVITATION_CODE } from '../model/platforms';
+import { INVITATION_CODE, partnerReason } from '../model/platforms';
 
 export interface AdoptContext {
   /** The node the connection is on. */
@@ -81,6 +81,9 @@ export function adoptedValues(c: Connection, ctx: AdoptContext): Adopted {
       if (peer.scope !== undefined) values.incomingScope = peer.scope;
     }
   }
+  // A file could not declare it (validate's rule): say why rather than adopt what fails to plan.
+  const partner = partnerReason(mode, type, values['remote.node'] !== undefined);
+  if (partner) return { skip: `${partner}; declare the node it connects to, then import again` };
   if (c.configurationType === 'SCRIPT' && c.rules) {
     values['rules.outgoing'] = c.rules.outgoing;
     values['rules.incoming'] = c.rules.incoming;

@@ -6,7 +6,6 @@ import type { DesiredState } from '../model/connection';
 import { errors } from '../model/errors';
 import { CONNECTION_FIELDS, type FieldKey } from '../model/fields';
 import { normalizeUrl, uniqueName, type TriggerValue } from '../model/normalize';
-import { isMode, partnerReason } from '../model/platforms';
 import { adoptedValues, type AdoptContext } from './adopt';
 import { isPairedWith } from './diff';
 import type { LiveNode, LiveState } from './live';
@@ -85,21 +84,6 @@ export function buildImport(
       continue;
     }
     const values = adopted.values;
-    // A file could not declare it (validate's rule): say why rather than write a file that fails.
-    const partner = isMode(values.mode)
-      ? partnerReason(
-          values.mode,
-          values.private === true ? 'private' : 'public',
-          values['remote.node'] !== undefined,
-        )
-      : undefined;
-    if (partner) {
-      skipped.push({
-        name: c.name,
-        reason: `${partner}; declare the node it connects to, then import again`,
-      });
-      continue;
-    }
     const remoteNode = values['remote.node'];
     if (typeof remoteNode === 'string') usedNodes.add(remoteNode);
     if (values['rules.outgoing'] !== undefined && c.rules) {
